@@ -1,0 +1,1 @@
+"""IGNY8 Automation: an AI content pipeline for websites."""
