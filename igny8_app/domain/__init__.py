@@ -1,0 +1,1 @@
+"""Pure domain: enums, errors, normalisation, role rules. No I/O."""

@@ -1,0 +1,23 @@
+"""SQLModel tables only. Importing this package registers every table on SQLModel.metadata."""
+
+from igny8_app.models.automation import AutomationConfig, AutomationRun, RunEvent, SiteLock, StageProgress
+from igny8_app.models.base import utcnow
+from igny8_app.models.billing import (
+    CreditCostAudit,
+    CreditCostConfig,
+    CreditPackage,
+    CreditTransaction,
+    CreditUsageLog,
+    Invoice,
+    InvoiceLine,
+    Payment,
+)
+from igny8_app.models.planner import Cluster, Content, ContentIdea, Image, Keyword, Task
+from igny8_app.models.tenancy import Account, ApiToken, Membership, Sector, Site, User, UserSession
+
+__all__ = [
+    "Account", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
+    "CreditCostAudit", "CreditCostConfig", "CreditPackage", "CreditTransaction", "CreditUsageLog",
+    "Image", "Invoice", "InvoiceLine", "Keyword", "Membership", "Payment", "RunEvent", "Sector",
+    "Site", "SiteLock", "StageProgress", "Task", "User", "UserSession", "utcnow",
+]
