@@ -85,3 +85,30 @@ def read_session() -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
+
+
+def insert_ignore(session: Session, table, rows: list[dict], *, conflict_columns: list[str]) -> int:  # noqa: ANN001
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; returns how many rows went in."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=conflict_columns).returning(table.c.id)
+    return len(session.execute(stmt, rows).all())
+
+
+def upgrade_database(url: str | None = None, revision: str = "head") -> None:
+    """Apply Alembic migrations (the only schema source) to ``url`` or the configured database."""
+    from alembic import command
+    from alembic.config import Config
+
+    from igny8_app.settings import REPO_ROOT
+
+    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    cfg.attributes["configure_logging"] = False
+    if url:
+        cfg.attributes["url"] = url
+    command.upgrade(cfg, revision)

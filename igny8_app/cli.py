@@ -1,0 +1,220 @@
+"""The ``igny8`` command: the same services as the UI and API, no logic of its own.
+
+Run as ``igny8 …`` (console script) or ``python -m igny8_app.cli …`` from the repo root.
+Refused actions exit with status 1 and print the reason on stderr (as JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from igny8_app.domain.enums import Role
+from igny8_app.domain.errors import DomainError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="IGNY8 Automation command line.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+billing_app = typer.Typer(no_args_is_help=True, help="Credit ledger.")
+app.add_typer(db_app, name="db")
+app.add_typer(billing_app, name="billing")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _out(data: dict, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, default=str) if as_json else text)
+
+
+def _fail(exc: DomainError, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"error": exc.code, "detail": exc.message}), err=True)
+    else:
+        typer.secho(f"Error: {exc.message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (alembic upgrade head)."""
+    from igny8_app.db import upgrade_database
+
+    upgrade_database()
+    typer.echo("Database is up to date.")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    password: Annotated[str, typer.Option(help="At least 8 characters.")],
+    account: Annotated[Optional[str], typer.Option(help="Account name; created if it does not exist.")] = None,
+    role: Annotated[Role, typer.Option(help="Role in the account.")] = Role.OWNER,
+    superuser: Annotated[bool, typer.Option("--superuser", help="Platform admin.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user (and the account when it does not exist yet)."""
+    from igny8_app.db import write_session
+    from igny8_app.services import accounts
+
+    try:
+        with write_session() as s:
+            user = accounts.create_user(session=s, email=email, password=password, account_name=account,
+                                        role=role, is_superuser=superuser)
+            uid = user.id
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out({"id": uid, "email": email.strip().lower()}, as_json, f"Created user {email} (id {uid}).")
+
+
+@app.command("create-site")
+def create_site(
+    account: Annotated[str, typer.Option(help="Account name.")],
+    name: Annotated[str, typer.Option(help="Site name.")],
+    domain: Annotated[str, typer.Option(help="Site domain, e.g. example.com.")],
+    sector: Annotated[Optional[list[str]], typer.Option(help="Sector (1-5, repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a site in an account."""
+    from igny8_app.db import write_session
+    from igny8_app.services import accounts, sites
+
+    try:
+        with write_session() as s:
+            acc = accounts.get_account_by_name(session=s, name=account)
+            site = sites.create_site(session=s, account_id=acc.id, name=name, domain=domain, sectors=sector)
+            sid = site.id
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out({"id": sid}, as_json, f"Created site '{name}' (id {sid}).")
+
+
+@app.command("import-keywords")
+def import_keywords(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file.")],
+    site: Annotated[int, typer.Option(help="Site id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import keywords from a CSV (keyword, volume, difficulty, intent)."""
+    from igny8_app.db import write_session
+    from igny8_app.services import keywords
+
+    def progress(done: int, total: int) -> None:
+        if not as_json and total >= 5_000:
+            typer.echo(f"\r  inserted {done:,}/{total:,}", nl=False, err=True)
+
+    try:
+        with write_session() as s:
+            result = keywords.import_keywords(session=s, site_id=site, data=file.read_bytes(), progress=progress)
+    except DomainError as exc:
+        _fail(exc, as_json)
+    data = result.as_dict()
+    lines = [f"Imported {result.imported}, duplicates skipped {result.duplicates}, invalid {result.invalid}."]
+    lines += [f"  line {e['line']}: {e['reason']}" for e in data["errors"][:50]]
+    _out(data, as_json, "\n".join(lines))
+
+
+@app.command("grant-credits")
+def grant_credits(
+    account: Annotated[str, typer.Option(help="Account name.")],
+    amount: Annotated[int, typer.Option(help="Credits to add (> 0).")],
+    reason: Annotated[str, typer.Option(help="Shown in the usage history.")],
+    key: Annotated[Optional[str], typer.Option(help="Idempotency key (default: a new one).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Grant credits to an account through the ledger."""
+    import uuid
+
+    from igny8_app.db import write_session
+    from igny8_app.services import accounts, billing
+
+    try:
+        with write_session() as s:
+            acc = accounts.get_account_by_name(session=s, name=account)
+            tx = billing.grant(session=s, account_id=acc.id, amount=amount, description=reason,
+                               idempotency_key=key or f"cli-grant:{uuid.uuid4()}")
+            data = {"transaction_id": tx.id, "balance": tx.balance_after}
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out(data, as_json, f"Granted {amount} credits to {account}; balance is now {data['balance']}.")
+
+
+@app.command("api-token")
+def api_token(
+    email: Annotated[str, typer.Option(help="User email.")],
+    name: Annotated[str, typer.Option(help="A label for the token.")] = "CLI token",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an API token for a user and print it (shown only once)."""
+    from sqlmodel import select
+
+    from igny8_app.db import write_session
+    from igny8_app.domain.errors import NotFound
+    from igny8_app.models import User
+    from igny8_app.services import accounts
+
+    try:
+        with write_session() as s:
+            user = s.exec(select(User).where(User.email == email.strip().lower())).one_or_none()
+            if user is None:
+                raise NotFound(f"No user has email {email}.")
+            row, plain = accounts.create_api_token(session=s, user_id=user.id, name=name)
+            tid = row.id
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out({"id": tid, "token": plain}, as_json, plain)
+
+
+@app.command("worker")
+def worker(
+    burst: Annotated[bool, typer.Option("--burst", help="Exit when the queue is empty.")] = False,
+    name: Annotated[Optional[str], typer.Option(help="Worker name.")] = None,
+) -> None:
+    """Run an RQ worker on the automation queue."""
+    from igny8_app.worker import run_worker
+
+    run_worker(burst=burst, name=name)
+
+
+@app.command("demo")
+def demo(as_json: JsonOpt = False) -> None:
+    """Create the demo account, users, site, keywords and credits (idempotent)."""
+    from igny8_app.db import write_session
+    from igny8_app.services.demo import create_demo
+
+    with write_session() as s:
+        result = create_demo(session=s)
+    data = {"created": result.created, "account": result.account, "site_id": result.site_id,
+            "logins": [{"role": r, "email": e, "password": p} for r, e, p in result.logins]}
+    text = [("Created" if result.created else "Found") + f" demo account '{result.account}'. Logins:"]
+    text += [f"  {r:<10} {e:<28} {p}" for r, e, p in result.logins]
+    _out(data, as_json, "\n".join(text))
+
+
+@billing_app.command("reconcile")
+def reconcile(as_json: JsonOpt = False) -> None:
+    """Check every account: balance = sum of transactions, and every balance_after agrees."""
+    from igny8_app.db import read_session
+    from igny8_app.services import billing
+
+    with read_session() as s:
+        report = billing.reconcile(session=s)
+    data = report.as_dict()
+    text = [f"Checked {report.accounts_checked} accounts, {report.transactions_checked} transactions: "
+            + ("no drift." if report.ok else f"DRIFT in {len(report.drift)} account(s).")]
+    for d in data["drift"]:
+        text.append(f"  {d['account']}: balance {d['balance']} vs ledger {d['ledger_sum']}; "
+                    f"bad balance_after rows {d['bad_balance_after']}")
+    _out(data, as_json, "\n".join(text))
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Use cases. Each owns its transaction or takes the caller's ``session`` (keyword-only)."""
