@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run the test suite: bash scripts/test.sh [pytest args...]
+#
+#   1. scripts/setup.sh                  (venv, bun, redis-server binary, db upgrade)
+#   2. Debian chromium if /usr/bin/chromium is missing (browser tests; never `playwright install`)
+#   3. python -m pytest tests -q "$@"
+#
+# Tests start their own redis-server on a free port (tests/conftest.py), so no
+# Redis is started here; we only make sure the redis-server binary exists.
+# Set TEST_DATABASE_URL to also run the database tests on PostgreSQL (.ci/run does).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$IGNY8_ROOT/scripts/lib.sh"
+cd "$IGNY8_ROOT"
+
+bash scripts/setup.sh
+
+# setup.sh skips redis-server when a Redis is already reachable; tests need the binary.
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+
+# Browser tests drive Debian's chromium through Playwright (executable_path).
+export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+[ -x "$CHROMIUM_PATH" ] || apt_install chromium
+
+exec python -m pytest tests -q "$@"
