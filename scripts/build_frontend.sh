@@ -23,8 +23,11 @@ stamp=.web/build/.igny8-source.sha256
 source_hash() {
   {
     echo "IGNY8_PORT=$IGNY8_PORT IGNY8_PUBLIC_URL=${IGNY8_PUBLIC_URL:-}"
-    find rxconfig.py requirements.txt package-lock.json igny8_app assets \
-      -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 2>/dev/null \
+    local p paths=()
+    for p in rxconfig.py requirements.txt package-lock.json igny8_app assets; do
+      [ -e "$p" ] && paths+=("$p")    # assets/ may not exist (git keeps no empty dirs)
+    done
+    find "${paths[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1
 }

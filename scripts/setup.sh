@@ -22,8 +22,13 @@ fi
 req_hash="$(sha256 requirements.txt)"
 req_stamp=.venv/.igny8-requirements.sha256
 if [ "$(cat "$req_stamp" 2>/dev/null)" != "$req_hash" ]; then
-  log "pip install -r requirements.txt (requirements changed or first run; ~1 min)"
-  python -m pip install --disable-pip-version-check -q -r requirements.txt
+  mkdir -p "$IGNY8_LOG_DIR"
+  pip_log="$IGNY8_LOG_DIR/pip-install.log"
+  log "pip install -r requirements.txt (requirements changed or first run; ~1 min; log: ${pip_log#"$IGNY8_ROOT"/})"
+  if ! python -m pip install --disable-pip-version-check -r requirements.txt >"$pip_log" 2>&1; then
+    grep -v '^WARNING: Location' "$pip_log" | tail -n 30 >&2
+    die "pip install failed (full log: $pip_log)"
+  fi
   echo "$req_hash" > "$req_stamp"
 fi
 
