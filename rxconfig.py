@@ -3,6 +3,7 @@
 import os
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
 
 _port = int(os.environ.get("IGNY8_PORT", "3000"))
 _redis_state = os.environ.get("REFLEX_REDIS_URL")  # opt-in Redis state manager for scale-out
@@ -17,5 +18,5 @@ config = rx.Config(
     show_built_with_reflex=False,
     state_manager_mode="redis" if _redis_state else "memory",
     redis_url=_redis_state,
-    plugins=[rx.plugins.SitemapPlugin()] if False else [],
+    disable_plugins=[SitemapPlugin],
 )

@@ -1,11 +1,38 @@
-"""The Reflex app: pages, API routes and lifespan tasks. Nothing else."""
+"""The Reflex app: pages, API routes (api_transformer) and lifespan tasks. Nothing else."""
 
 import reflex as rx
+from starlette.applications import Starlette
+
+from igny8_app.api.auth_routes import routes as auth_routes
+from igny8_app.pages.admin import AdminState, admin_page
+from igny8_app.pages.automation import AutomationState, automation_page
+from igny8_app.pages.billing import BillingState, billing_page
+from igny8_app.pages.content import ContentState, content_page
+from igny8_app.pages.keywords import KeywordsState, keywords_page
+from igny8_app.pages.login import login_page
+from igny8_app.state import SessionState
+
+api = Starlette(routes=[*auth_routes])
+
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", scaling="100%"),
+    api_transformer=api,
+)
 
 
 def index() -> rx.Component:
-    return rx.center(rx.heading("IGNY8 Automation"), height="100vh")
+    return rx.center(rx.spinner(size="3"), height="100vh")
 
 
-app = rx.App()
-app.add_page(index, route="/")
+app.add_page(index, route="/", title="IGNY8 Automation", on_load=rx.redirect("/keywords"))
+app.add_page(login_page, route="/login", title="Sign in · IGNY8")
+app.add_page(keywords_page, route="/keywords", title="Keywords · IGNY8",
+             on_load=[SessionState.load_session, KeywordsState.load_keywords])
+app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
+             on_load=[SessionState.load_session, AutomationState.load_overview])
+app.add_page(content_page, route="/content", title="Content · IGNY8",
+             on_load=[SessionState.load_session, ContentState.load_content])
+app.add_page(billing_page, route="/billing", title="Billing · IGNY8",
+             on_load=[SessionState.load_session, BillingState.load_billing])
+app.add_page(admin_page, route="/admin", title="Admin · IGNY8",
+             on_load=[SessionState.load_session, AdminState.load_admin])

@@ -335,6 +335,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_keyword_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index('ix_keyword_site_status', ['site_id', 'status'], unique=False)
         batch_op.create_index('ix_keyword_site_volume', ['site_id', 'volume'], unique=False)
+        batch_op.create_index('ix_keyword_site_id', ['site_id', 'id'], unique=False)
 
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -574,6 +575,7 @@ def downgrade() -> None:
 
     op.drop_table('membership')
     with op.batch_alter_table('keyword', schema=None) as batch_op:
+        batch_op.drop_index('ix_keyword_site_id')
         batch_op.drop_index('ix_keyword_site_volume')
         batch_op.drop_index('ix_keyword_site_status')
         batch_op.drop_index(batch_op.f('ix_keyword_cluster_id'))

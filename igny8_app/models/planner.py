@@ -22,6 +22,7 @@ class Keyword(SQLModel, table=True):
         sa.UniqueConstraint("site_id", "keyword_norm", name="uq_keyword_site_norm"),
         sa.Index("ix_keyword_site_status", "site_id", "status"),
         sa.Index("ix_keyword_site_volume", "site_id", "volume"),
+        sa.Index("ix_keyword_site_id", "site_id", "id"),  # newest-first pages walk this index
         sa.CheckConstraint("volume >= 0", name="volume_nonneg"),
         sa.CheckConstraint("difficulty IS NULL OR (difficulty BETWEEN 1 AND 5)", name="difficulty_range"),
     )

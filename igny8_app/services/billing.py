@@ -276,3 +276,26 @@ def balance(*, session: Session, account_id: int) -> int:
     if credits is None:
         raise NotFound(f"Account {account_id} does not exist.")
     return int(credits)
+
+
+def recent_transactions(*, session: Session, account_id: int, limit: int = 50) -> list[dict]:
+    t = CreditTransaction.__table__
+    rows = session.execute(
+        sa.select(t.c.id, t.c.created_at, t.c.type, t.c.operation_type, t.c.amount, t.c.balance_after,
+                  t.c.description, t.c.run_id)
+        .where(t.c.account_id == account_id).order_by(t.c.id.desc()).limit(limit)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def used_since(*, session: Session, account_id: int, since) -> int:  # noqa: ANN001
+    t = CreditTransaction.__table__
+    total = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(-t.c.amount), 0)).where(
+            t.c.account_id == account_id, t.c.type == TransactionType.DEDUCTION.value, t.c.created_at >= since)
+    ).scalar_one()
+    return int(total)
+
+
+def list_cost_configs(*, session: Session) -> list[CreditCostConfig]:
+    return list(session.exec(select(CreditCostConfig).order_by(CreditCostConfig.id)).all())

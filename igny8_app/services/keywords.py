@@ -149,9 +149,15 @@ def list_keywords(
     total = session.execute(sa.select(sa.func.count()).select_from(Keyword).where(*conditions)).scalar_one()
     order = [column.desc() if descending else column.asc(), Keyword.id.desc() if descending else Keyword.id.asc()]
     t = Keyword.__table__
+    # Deferred join: page through ids only (covered by the (site_id, …) indexes), then fetch the
+    # page's 50 rows. Deep offsets stay cheap because skipped rows are never read from the table.
+    page_ids = (
+        sa.select(Keyword.id).where(*conditions).order_by(*order)
+        .limit(page_size).offset((page - 1) * page_size).scalar_subquery()
+    )
     stmt = (
         sa.select(t.c.id, t.c.keyword, t.c.volume, t.c.difficulty, t.c.intent, t.c.status, t.c.cluster_id)
-        .where(*conditions).order_by(*order).limit(page_size).offset((page - 1) * page_size)
+        .where(t.c.id.in_(page_ids)).order_by(*order)
     )
     rows = [dict(r._mapping) for r in session.execute(stmt)]
     return KeywordPage(rows=rows, total=int(total), page=page, page_size=page_size)

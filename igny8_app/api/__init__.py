@@ -1,0 +1,1 @@
+"""Starlette routes mounted in front of Reflex (``rx.App(api_transformer=...)``)."""

@@ -1,0 +1,183 @@
+"""The authenticated page frame: sidebar navigation, header with the site selector, content area."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from igny8_app.state import SessionState
+
+NAV = [
+    ("Keywords", "/keywords", "key-round"),
+    ("Automation", "/automation", "workflow"),
+    ("Content", "/content", "file-text"),
+    ("Billing", "/billing", "credit-card"),
+]
+ADMIN_NAV = [("Credit costs", "/admin", "shield-check")]
+ACCENT = "#4f46e5"
+
+
+def _nav_item(label: str, href: str, icon: str) -> rx.Component:
+    active = SessionState.router.page.path == href
+    return rx.link(
+        rx.hstack(
+            rx.icon(icon, size=18),
+            rx.text(label, size="3", weight="medium"),
+            spacing="3",
+            align="center",
+            padding_x="12px",
+            padding_y="9px",
+            border_radius="8px",
+            width="100%",
+            background=rx.cond(active, "rgba(99,102,241,0.16)", "transparent"),
+            color=rx.cond(active, "#e0e7ff", "#cbd5e1"),
+            _hover={"background": "rgba(148,163,184,0.12)", "color": "#f8fafc"},
+        ),
+        href=href,
+        underline="none",
+        width="100%",
+        id=f"nav-{label.lower().replace(' ', '-')}",
+    )
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.center(rx.icon("sparkles", size=18, color="white"), width="32px", height="32px",
+                      border_radius="8px", background=f"linear-gradient(135deg, {ACCENT}, #06b6d4)"),
+            rx.vstack(
+                rx.text("IGNY8", weight="bold", size="4", color="white", line_height="1"),
+                rx.text("Automation", size="1", color="#94a3b8", line_height="1"),
+                spacing="1",
+            ),
+            align="center",
+            spacing="3",
+            padding_x="12px",
+            padding_bottom="18px",
+        ),
+        *[_nav_item(*n) for n in NAV],
+        rx.cond(
+            SessionState.is_superuser,
+            rx.vstack(
+                rx.text("ADMIN", size="1", color="#64748b", weight="bold", padding_x="12px", padding_top="18px",
+                        letter_spacing="0.08em"),
+                *[_nav_item(*n) for n in ADMIN_NAV],
+                width="100%",
+                spacing="1",
+                id="admin-nav",
+            ),
+        ),
+        rx.spacer(),
+        rx.text(SessionState.user_email, size="1", color="#94a3b8", padding_x="12px", trim="both"),
+        width="232px",
+        min_width="232px",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="20px 12px",
+        background="#0f172a",
+        spacing="1",
+    )
+
+
+def site_selector() -> rx.Component:
+    return rx.cond(
+        SessionState.sites.length() > 0,
+        rx.select.root(
+            rx.select.trigger(placeholder="Choose a site", min_width="260px", id="site-selector"),
+            rx.select.content(
+                rx.foreach(
+                    SessionState.sites,
+                    lambda s: rx.select.item(s["label"].to(str), value=s["id"].to(str)),
+                ),
+            ),
+            value=SessionState.active_site_value,
+            on_change=SessionState.select_site,
+        ),
+        rx.badge("No sites yet", color_scheme="gray"),
+    )
+
+
+def header(title: str) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.heading(title, size="6", weight="bold"),
+            rx.text(SessionState.active_account_name, size="2", color_scheme="gray"),
+            spacing="0",
+        ),
+        rx.spacer(),
+        site_selector(),
+        rx.badge(
+            rx.icon("coins", size=14),
+            rx.text(SessionState.balance.to_string(), " credits", id="header-balance"),
+            size="2",
+            color_scheme="indigo",
+            variant="soft",
+        ),
+        rx.badge(SessionState.active_role, color_scheme="gray", variant="outline", id="header-role"),
+        rx.el.form(
+            rx.button(rx.icon("log-out", size=14), "Log out", variant="ghost", size="2", type="submit",
+                      id="logout-button"),
+            action="/auth/logout",
+            method="post",
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+        padding_bottom="20px",
+        border_bottom="1px solid var(--gray-a4)",
+        margin_bottom="20px",
+    )
+
+
+def page_frame(title: str, *children: rx.Component) -> rx.Component:
+    """Frame for a logged-in page. Shows a neutral loader until the session is resolved."""
+    return rx.hstack(
+        sidebar(),
+        rx.box(
+            rx.cond(
+                SessionState.authenticated,
+                rx.vstack(header(title), *children, width="100%", spacing="4", align="stretch"),
+                rx.center(rx.spinner(size="3"), height="60vh"),
+            ),
+            flex="1",
+            padding="28px 36px",
+            min_height="100vh",
+            background="var(--gray-1)",
+            overflow_x="auto",
+        ),
+        spacing="0",
+        align="start",
+        width="100%",
+    )
+
+
+def stat_card(label: str, value: rx.Var | str, icon: str, hint: rx.Var | str = "") -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.center(rx.icon(icon, size=18), width="36px", height="36px", border_radius="8px",
+                      background="var(--indigo-a3)", color="var(--indigo-11)"),
+            rx.vstack(
+                rx.text(label, size="1", color_scheme="gray", weight="medium"),
+                rx.text(value, size="5", weight="bold"),
+                rx.text(hint, size="1", color_scheme="gray"),
+                spacing="0",
+            ),
+            spacing="3",
+            align="center",
+        ),
+        flex="1",
+    )
+
+
+def empty_state(icon: str, title: str, text: str) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=36, color="var(--gray-8)"),
+            rx.text(title, weight="bold", size="3"),
+            rx.text(text, size="2", color_scheme="gray", text_align="center", max_width="420px"),
+            align="center",
+            spacing="2",
+        ),
+        padding="48px",
+        width="100%",
+    )

@@ -1,0 +1,476 @@
+"""Keywords: a server-side paginated table with search, status filter and sorting; manual add;
+CSV import with progress and a per-line error report."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import reflex as rx
+
+from igny8_app.components.layout import empty_state, page_frame, stat_card
+from igny8_app.db import write_session
+from igny8_app.domain.errors import DomainError
+from igny8_app.domain.roles import Permission
+from igny8_app.services import keywords as kw_service
+from igny8_app.settings import MAX_IMPORT_BYTES
+from igny8_app.state import PAGE_LOADERS, SessionState
+
+STATUS_OPTIONS = ["all", "new", "mapped", "failed"]
+INTENTS = ["informational", "commercial", "transactional", "navigational"]
+SHOWN_ERRORS = 200
+
+
+class KeywordsState(SessionState):
+    rows: list[dict[str, Any]] = []
+    total: int = 0
+    page: int = 1
+    page_size: int = 50
+    search: str = ""
+    status_filter: str = "all"
+    sort: str = "created_at"
+    descending: bool = True
+    counts: dict[str, int] = {}
+    loading: bool = False
+    # add dialog
+    add_open: bool = False
+    # import
+    import_open: bool = False
+    importing: bool = False
+    import_done: int = 0
+    import_total: int = 0
+    import_phase: str = ""
+    import_summary: dict[str, int] = {}
+    import_errors: list[dict[str, Any]] = []
+    import_error_count: int = 0
+    import_fatal: str = ""
+    _pending_import: tuple[int, bytes] | None = None  # backend-only: (site_id, file bytes)
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def _reload(self, ctx) -> None:  # noqa: ANN001
+        page = kw_service.list_keywords(
+            session=ctx.session, site_id=ctx.site.id, search=self.search,
+            status="" if self.status_filter == "all" else self.status_filter,
+            sort=self.sort, descending=self.descending, page=self.page, page_size=self.page_size,
+        )
+        if page.rows == [] and page.total and self.page > page.pages:
+            self.page = page.pages
+            return self._reload(ctx)
+        self.rows = page.rows
+        self.total = page.total
+        self.counts = kw_service.keyword_counts(session=ctx.session, site_id=ctx.site.id)
+
+    @rx.event
+    def load_keywords(self):
+        if not self.active_site_id:
+            self.rows, self.total, self.counts = [], 0, {}
+            return
+        try:
+            with self._authorize(Permission.READ) as ctx:
+                self._reload(ctx)
+        except DomainError as exc:
+            return self._fail(exc)
+
+    @rx.event
+    def set_search(self, value: str):
+        self.search = value[:200]
+        self.page = 1
+        return KeywordsState.load_keywords
+
+    @rx.event
+    def set_status_filter(self, value: str):
+        self.status_filter = value if value in STATUS_OPTIONS else "all"
+        self.page = 1
+        return KeywordsState.load_keywords
+
+    @rx.event
+    def sort_by(self, column: str):
+        if column not in kw_service.SORTABLE:
+            return
+        if self.sort == column:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = column, column in ("volume", "created_at", "difficulty")
+        self.page = 1
+        return KeywordsState.load_keywords
+
+    @rx.event
+    def set_page_size(self, value: str):
+        size = int(value) if value.isdigit() else 50
+        self.page_size = size if size in kw_service.PAGE_SIZES else 50
+        self.page = 1
+        return KeywordsState.load_keywords
+
+    @rx.event
+    def go_page(self, delta: int):
+        self.page = max(1, min(self.page + int(delta), self.page_count))
+        return KeywordsState.load_keywords
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    @rx.event
+    def set_add_open(self, value: bool):
+        self.add_open = bool(value)
+
+    @rx.event
+    def add_keyword(self, form: dict[str, Any]):
+        try:
+            with self._authorize(Permission.RUN) as ctx:
+                row = kw_service.add_keyword(
+                    session=ctx.session, site_id=ctx.site.id, keyword=str(form.get("keyword", "")),
+                    volume=str(form.get("volume", "")), difficulty=str(form.get("difficulty", "")),
+                    intent=str(form.get("intent", "")),
+                )
+                ctx.session.flush()
+                self._reload(ctx)
+                added = row.keyword
+        except DomainError as exc:
+            return self._fail(exc)
+        self.add_open = False
+        return rx.toast.success(f"Added '{added}'.")
+
+    @rx.event
+    def set_import_open(self, value: bool):
+        self.import_open = bool(value)
+        if value and not self.importing:
+            self.import_summary, self.import_errors, self.import_fatal = {}, [], ""
+            self.import_error_count = 0
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]):
+        """Receive the CSV, check who is asking, then import in the background with progress."""
+        if self.importing:
+            return rx.toast.warning("An import is already running.")
+        try:
+            with self._authorize(Permission.RUN) as ctx:
+                site_id = ctx.site.id
+        except DomainError as exc:
+            return self._fail(exc)
+        if not files:
+            return rx.toast.error("Choose a CSV file first.")
+        data = await files[0].read(MAX_IMPORT_BYTES + 1)
+        self.import_summary, self.import_errors, self.import_fatal = {}, [], ""
+        self.import_error_count = 0
+        if len(data) > MAX_IMPORT_BYTES:
+            self.import_fatal = f"The file is larger than {MAX_IMPORT_BYTES // 1_048_576} MB; nothing was imported."
+            return
+        self.importing = True
+        self.import_done, self.import_total, self.import_phase = 0, 0, "Checking the file…"
+        self._pending_import = (site_id, data)
+        return KeywordsState.run_import
+
+    @rx.event(background=True)
+    async def run_import(self):
+        async with self:
+            pending, self._pending_import = self._pending_import, None
+        if pending is None:
+            return
+        site_id, data = pending
+        progress = {"done": 0, "total": 0}
+        lock = threading.Lock()
+
+        def on_progress(done: int, total: int) -> None:
+            with lock:
+                progress["done"], progress["total"] = done, total
+
+        def work():
+            # Authorisation happened in handle_upload; the import is one transaction.
+            with write_session() as s:
+                return kw_service.import_keywords(session=s, site_id=site_id, data=data, progress=on_progress)
+
+        task = asyncio.get_running_loop().run_in_executor(None, work)
+        while not task.done():
+            await asyncio.sleep(0.2)
+            async with self:
+                with lock:
+                    self.import_done, self.import_total = progress["done"], progress["total"]
+                self.import_phase = "Importing…" if progress["total"] else "Checking the file…"
+        try:
+            result = task.result()
+        except DomainError as exc:
+            async with self:
+                self.importing, self.import_phase = False, ""
+                self.import_fatal = exc.message + " Nothing was imported."
+            return
+        except Exception:  # noqa: BLE001 - unexpected: report without leaking internals
+            async with self:
+                self.importing, self.import_phase = False, ""
+                self.import_fatal = "The import failed unexpectedly; nothing was imported."
+            return
+        async with self:
+            self.importing, self.import_phase = False, ""
+            self.import_summary = {"imported": result.imported, "duplicates": result.duplicates,
+                                   "invalid": result.invalid}
+            self.import_error_count = len(result.errors)
+            self.import_errors = [{"line": e.line, "reason": e.reason} for e in result.errors[:SHOWN_ERRORS]]
+            self.page = 1
+        yield KeywordsState.load_keywords
+        yield rx.toast.success(f"Imported {result.imported} keywords.")
+
+    # --- derived --------------------------------------------------------------------------------
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @rx.var
+    def import_pct(self) -> int:
+        return int(self.import_done * 100 / self.import_total) if self.import_total else 0
+
+    @rx.var
+    def total_keywords(self) -> int:
+        return sum(self.counts.values())
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return "No keywords"
+        first = (self.page - 1) * self.page_size + 1
+        return f"{first:,}–{min(self.total, first + len(self.rows) - 1):,} of {self.total:,}"
+
+
+PAGE_LOADERS["/keywords"] = KeywordsState.load_keywords
+
+
+def _status_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=rx.match(status, ("new", "blue"), ("mapped", "green"), ("failed", "red"), "gray"),
+        variant="soft",
+    )
+
+
+def _sort_header(label: str, column: str) -> rx.Component:
+    return rx.table.column_header_cell(
+        rx.hstack(
+            rx.text(label),
+            rx.cond(
+                KeywordsState.sort == column,
+                rx.icon(rx.cond(KeywordsState.descending, "arrow-down", "arrow-up"), size=14),
+                rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
+            ),
+            spacing="1",
+            align="center",
+            cursor="pointer",
+            on_click=KeywordsState.sort_by(column),
+        ),
+        id=f"sort-{column}",
+    )
+
+
+def _table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                _sort_header("Keyword", "keyword"),
+                _sort_header("Volume", "volume"),
+                _sort_header("Difficulty", "difficulty"),
+                rx.table.column_header_cell("Intent"),
+                _sort_header("Status", "status"),
+            )
+        ),
+        rx.table.body(
+            rx.foreach(
+                KeywordsState.rows,
+                lambda r: rx.table.row(
+                    rx.table.cell(rx.text(r["keyword"], weight="medium")),
+                    rx.table.cell(r["volume"].to(int).to_string()),
+                    rx.table.cell(rx.cond(r["difficulty"], r["difficulty"].to(str), "—")),
+                    rx.table.cell(rx.cond(r["intent"], r["intent"].to(str), "—")),
+                    rx.table.cell(_status_badge(r["status"].to(str))),
+                    class_name="keyword-row",
+                ),
+            )
+        ),
+        variant="surface",
+        size="2",
+        width="100%",
+        id="keywords-table",
+    )
+
+
+def _add_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("plus", size=16), "Add keyword", variant="soft", id="add-keyword-open",
+                                    disabled=~KeywordsState.can_run)),
+        rx.dialog.content(
+            rx.dialog.title("Add a keyword"),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="keyword", placeholder="e.g. how to prune roses", required=True, width="100%",
+                             id="add-keyword-input"),
+                    rx.hstack(
+                        rx.input(name="volume", placeholder="Volume", type="number", min="0", width="100%"),
+                        rx.input(name="difficulty", placeholder="Difficulty 1-5", type="number", min="1", max="5",
+                                 width="100%"),
+                        width="100%",
+                    ),
+                    rx.select(INTENTS, name="intent", placeholder="Intent (optional)", width="100%"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Add", type="submit", id="add-keyword-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=KeywordsState.add_keyword,
+                reset_on_submit=False,
+            ),
+        ),
+        open=KeywordsState.add_open,
+        on_open_change=KeywordsState.set_add_open,
+    )
+
+
+def _import_dialog() -> rx.Component:
+    summary = KeywordsState.import_summary
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("upload", size=16), "Import CSV", id="import-open",
+                                    disabled=~KeywordsState.can_run)),
+        rx.dialog.content(
+            rx.dialog.title("Import keywords from CSV"),
+            rx.dialog.description(
+                "UTF-8 CSV with a header row: keyword (required), volume, difficulty (1-5), intent. "
+                "Up to 10 MB and 100,000 rows. Duplicates are skipped.",
+                size="2",
+            ),
+            rx.upload(
+                rx.vstack(
+                    rx.icon("file-up", size=28, color="var(--indigo-9)"),
+                    rx.text("Drop a CSV here or click to choose", size="2", weight="medium"),
+                    align="center",
+                    spacing="2",
+                ),
+                id="csv",
+                accept={"text/csv": [".csv"], "text/plain": [".txt"]},
+                max_files=1,
+                multiple=False,
+                disabled=KeywordsState.importing,
+                on_drop=KeywordsState.handle_upload(rx.upload_files(upload_id="csv")),
+                border="2px dashed var(--indigo-a6)",
+                border_radius="10px",
+                padding="28px",
+                margin_y="12px",
+                cursor="pointer",
+            ),
+            rx.cond(
+                KeywordsState.importing,
+                rx.vstack(
+                    rx.text(KeywordsState.import_phase, size="2"),
+                    rx.progress(value=KeywordsState.import_pct, width="100%"),
+                    rx.text(KeywordsState.import_done.to_string() + " / " + KeywordsState.import_total.to_string(),
+                            size="1", color_scheme="gray"),
+                    width="100%",
+                    id="import-progress",
+                ),
+            ),
+            rx.cond(
+                KeywordsState.import_fatal != "",
+                rx.callout(KeywordsState.import_fatal, icon="circle-x", color_scheme="red", id="import-fatal"),
+            ),
+            rx.cond(
+                summary.length() > 0,
+                rx.vstack(
+                    rx.hstack(
+                        rx.badge(f"Imported ", summary["imported"].to_string(), color_scheme="green", size="2"),
+                        rx.badge("Duplicates ", summary["duplicates"].to_string(), color_scheme="gray", size="2"),
+                        rx.badge("Invalid ", summary["invalid"].to_string(), color_scheme="red", size="2"),
+                        id="import-summary",
+                    ),
+                    rx.cond(
+                        KeywordsState.import_errors.length() > 0,
+                        rx.scroll_area(
+                            rx.vstack(
+                                rx.foreach(
+                                    KeywordsState.import_errors,
+                                    lambda e: rx.text(
+                                        rx.text.strong("Line " + e["line"].to_string() + ": "), e["reason"].to(str),
+                                        size="1",
+                                    ),
+                                ),
+                                spacing="1",
+                            ),
+                            max_height="180px",
+                            type="auto",
+                        ),
+                    ),
+                    width="100%",
+                ),
+            ),
+            rx.hstack(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")), justify="end",
+                      margin_top="12px"),
+        ),
+        open=KeywordsState.import_open,
+        on_open_change=KeywordsState.set_import_open,
+    )
+
+
+def _toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=16)),
+            placeholder="Search keywords…",
+            value=KeywordsState.search,
+            on_change=KeywordsState.set_search.debounce(300),
+            width="320px",
+            id="keyword-search",
+        ),
+        rx.select(STATUS_OPTIONS, value=KeywordsState.status_filter, on_change=KeywordsState.set_status_filter,
+                  id="status-filter"),
+        rx.spacer(),
+        _add_dialog(),
+        _import_dialog(),
+        width="100%",
+        align="center",
+    )
+
+
+def _pager() -> rx.Component:
+    return rx.hstack(
+        rx.text(KeywordsState.range_label, size="2", color_scheme="gray", id="range-label"),
+        rx.spacer(),
+        rx.select(["25", "50", "100", "200"], value=KeywordsState.page_size.to_string(),
+                  on_change=KeywordsState.set_page_size, size="1"),
+        rx.button(rx.icon("chevron-left", size=16), variant="soft", size="1", on_click=KeywordsState.go_page(-1),
+                  disabled=KeywordsState.page <= 1, id="prev-page"),
+        rx.text("Page ", KeywordsState.page.to_string(), " of ", KeywordsState.page_count.to_string(), size="2"),
+        rx.button(rx.icon("chevron-right", size=16), variant="soft", size="1", on_click=KeywordsState.go_page(1),
+                  disabled=KeywordsState.page >= KeywordsState.page_count, id="next-page"),
+        width="100%",
+        align="center",
+    )
+
+
+def keywords_page() -> rx.Component:
+    c = KeywordsState.counts
+    return page_frame(
+        "Keywords",
+        rx.hstack(
+            stat_card("Total keywords", KeywordsState.total_keywords.to_string(), "key-round",
+                      KeywordsState.active_site_name),
+            stat_card("New (waiting for clustering)", c.get("new", 0).to_string(), "circle-dot"),
+            stat_card("Mapped to clusters", c.get("mapped", 0).to_string(), "git-merge"),
+            stat_card("Failed", c.get("failed", 0).to_string(), "circle-alert"),
+            width="100%",
+            spacing="4",
+        ),
+        rx.card(
+            rx.vstack(
+                _toolbar(),
+                rx.cond(
+                    KeywordsState.total > 0,
+                    _table(),
+                    empty_state("key-round", "No keywords match",
+                                "Import a CSV or add keywords by hand. Clear the search or the status filter "
+                                "to see everything."),
+                ),
+                _pager(),
+                spacing="4",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
