@@ -14,7 +14,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$IGNY8_ROOT/scripts/lib.sh"
 cd "$IGNY8_ROOT"
 
-stamp=.web/build/.igny8-source.sha256
+# Reflex's build directory; REFLEX_WEB_WORKDIR (a Reflex setting) moves it, e.g.
+# so e2e tests can keep a build for their own port beside the one run.sh uses.
+web="${REFLEX_WEB_WORKDIR:-.web}"
+stamp="$web/build/.igny8-source.sha256"
 
 # Inputs of the bundle: the app package, assets, rxconfig, pinned versions
 # (reflex, bun) and the public URL/port, which Reflex bakes into the bundle
@@ -33,7 +36,7 @@ source_hash() {
 }
 
 want="$(source_hash)"
-if [ "${IGNY8_REBUILD:-0}" != 1 ] && [ -f .web/build/client/index.html ] \
+if [ "${IGNY8_REBUILD:-0}" != 1 ] && [ -f "$web/build/client/index.html" ] \
    && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   log "frontend build is up to date (sources unchanged)"
   exit 0
@@ -48,6 +51,6 @@ if ! reflex export --frontend-only --no-zip --loglevel warning >"$build_log" 2>&
   tail -n 40 "$build_log" >&2
   die "frontend build failed (full log: $build_log)"
 fi
-[ -f .web/build/client/index.html ] || die "frontend build produced no .web/build/client/index.html"
+[ -f "$web/build/client/index.html" ] || die "frontend build produced no $web/build/client/index.html"
 echo "$want" > "$stamp"
 log "frontend built in $((SECONDS - start))s"

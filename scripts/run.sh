@@ -3,10 +3,10 @@
 #
 #   1. scripts/setup.sh                 (venv, bun, redis-server, db upgrade)
 #   2. Redis at $REDIS_URL              (starts redis-server if it is local and down)
-#   3. python -m igny8_app.cli demo     (demo data; prints the logins)
-#   4. frontend build                   (cached: only when app sources changed)
-#   5. $IGNY8_WORKERS RQ workers        (python -m igny8_app.cli worker)
-#   6. the web app on ONE port          (page + /_event websocket + API)
+#   3. frontend build                   (cached: only when app sources changed)
+#   4. $IGNY8_WORKERS RQ workers        (python -m igny8_app.cli worker)
+#   5. the web app on ONE port          (page + /_event websocket + API)
+#   6. python -m igny8_app.cli demo     (demo data, while the web app boots; prints the logins)
 #
 # Ctrl-C (SIGINT) or SIGTERM stops everything this script started.
 # Logs: data/logs/*.log
@@ -35,7 +35,7 @@ LOGS=()
 
 start_bg() {  # start_bg NAME LOGFILE cmd...   -> runs cmd in a new process group
   local name=$1 logfile=$2; shift 2
-  setsid "$@" >>"$logfile" 2>&1 </dev/null &
+  setsid "$@" >"$logfile" 2>&1 </dev/null &      # a fresh log per run
   PGIDS+=("$!"); NAMES+=("$name"); LOGS+=("$logfile")
 }
 
@@ -109,20 +109,10 @@ else
   redis_reachable "$REDIS_URL" || { tail -n 20 "$IGNY8_LOG_DIR/redis.log" >&2; die "redis-server did not start"; }
 fi
 
-# --- 3. demo data -------------------------------------------------------------------
-demo_out="$IGNY8_LOG_DIR/demo-logins.txt"
-: >"$demo_out"
-if [ -f igny8_app/cli.py ]; then
-  log "creating demo data (python -m igny8_app.cli demo)"
-  step python -m igny8_app.cli demo >"$demo_out"
-else
-  warn "igny8_app/cli.py not there yet: no demo data"
-fi
-
-# --- 4. frontend (cached static build) -----------------------------------------------
+# --- 3. frontend (cached static build) -----------------------------------------------
 step bash scripts/build_frontend.sh
 
-# --- 5. RQ workers --------------------------------------------------------------------
+# --- 4. RQ workers --------------------------------------------------------------------
 if [ -f igny8_app/cli.py ]; then
   log "starting $IGNY8_WORKERS RQ worker(s)"
   for n in $(seq 1 "$IGNY8_WORKERS"); do
@@ -132,17 +122,29 @@ else
   warn "igny8_app/cli.py not there yet: no RQ workers"
 fi
 
-# --- 6. web app ------------------------------------------------------------------------
+# --- 5. web app ------------------------------------------------------------------------
 log "starting web app on port $IGNY8_PORT"
 start_bg web "$IGNY8_LOG_DIR/web.log" python scripts/serve.py --port "$IGNY8_PORT"
 web_pgid=${PGIDS[-1]}
 url="http://localhost:$IGNY8_PORT"
+probe="http://127.0.0.1:$IGNY8_PORT"     # the server binds IPv4 0.0.0.0
+
+# --- 6. demo data (while the web app boots; it needs only the migrated database) -----
+demo_out="$IGNY8_LOG_DIR/demo-logins.txt"
+: >"$demo_out"
+if [ -f igny8_app/cli.py ]; then
+  log "creating demo data (python -m igny8_app.cli demo)"
+  step python -m igny8_app.cli demo >"$demo_out"
+else
+  warn "igny8_app/cli.py not there yet: no demo data"
+fi
+
 for _ in $(seq 1 300); do                      # up to 60 s
-  curl -sf -o /dev/null "$url/" && curl -sf -o /dev/null "$url/ping" && break
+  curl -sf -o /dev/null "$probe/" && curl -sf -o /dev/null "$probe/ping" && break
   kill -0 "$web_pgid" 2>/dev/null || { tail -n 40 "$IGNY8_LOG_DIR/web.log" >&2; die "web app exited during startup"; }
   sleep 0.2
 done
-curl -sf -o /dev/null "$url/" || { tail -n 40 "$IGNY8_LOG_DIR/web.log" >&2; die "web app did not answer on $url within 60 s"; }
+curl -sf -o /dev/null "$probe/" || { tail -n 40 "$IGNY8_LOG_DIR/web.log" >&2; die "web app did not answer on $url within 60 s"; }
 
 # --- ready -------------------------------------------------------------------------------
 echo

@@ -34,7 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["IGNY8_PORT"] = str(args.port)  # rxconfig.py derives its ports/urls from it
 
-    static_index = root / ".web" / "build" / "client" / "index.html"
+    web_dir = Path(os.environ.get("REFLEX_WEB_WORKDIR", ".web"))  # Reflex's own setting
+    static_index = root / web_dir / "build" / "client" / "index.html"
     if not static_index.exists():
         sys.exit(f"{static_index} is missing: run scripts/build_frontend.sh first")
 
