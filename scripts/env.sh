@@ -9,10 +9,13 @@ export IGNY8_ROOT
 # Project-local tools first: the venv's python/reflex/pytest, then the bun that
 # package.json installs from the npm registry (node_modules/.bin/bun).
 export VIRTUAL_ENV="$IGNY8_ROOT/.venv"
-case ":$PATH:" in
-  *":$IGNY8_ROOT/.venv/bin:"*) ;;
-  *) export PATH="$IGNY8_ROOT/.venv/bin:$IGNY8_ROOT/node_modules/.bin:$PATH" ;;
-esac
+for _igny8_bin in "$IGNY8_ROOT/node_modules/.bin" "$IGNY8_ROOT/.venv/bin"; do
+  case ":$PATH:" in
+    *":$_igny8_bin:"*) ;;
+    *) export PATH="$_igny8_bin:$PATH" ;;
+  esac
+done
+unset _igny8_bin
 
 # Reflex 0.10 needs bun >= 1.4.4 (or Node >= 22.22; these machines have Node 20).
 # Its own bun download fails offline, so tell it to use the bun found on PATH.
