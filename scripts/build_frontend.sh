@@ -52,5 +52,19 @@ if ! reflex export --frontend-only --no-zip --loglevel warning >"$build_log" 2>&
   die "frontend build failed (full log: $build_log)"
 fi
 [ -f "$web/build/client/index.html" ] || die "frontend build produced no $web/build/client/index.html"
+# reflex.lock/ (committed) pins the frontend packages. Reflex copies .web's
+# package.json there after each build: compact JSON when it rendered the file,
+# indented when `bun add` rewrote it (new components). Store it in Reflex's
+# compact form so a fresh clone's first build leaves the file unchanged.
+if [ -f reflex.lock/package.json ]; then
+  python - <<'PY'
+import json
+p = "reflex.lock/package.json"
+text = open(p).read()
+compact = json.dumps(json.loads(text))
+if text != compact:
+    open(p, "w").write(compact)
+PY
+fi
 echo "$want" > "$stamp"
 log "frontend built in $((SECONDS - start))s"
