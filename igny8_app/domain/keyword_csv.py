@@ -58,6 +58,8 @@ def validate_keyword_fields(
     norm = normalize_keyword(keyword)
     if not norm or not any(ch.isalnum() for ch in norm):
         raise ValueError("keyword has no letters or digits")
+    if len(norm) > MAX_KEYWORD_LENGTH:  # NFKC/casefold can lengthen it ('ß' -> 'ss')
+        raise ValueError(f"keyword is longer than {MAX_KEYWORD_LENGTH} characters once normalised")
     if any(ord(ch) < 32 for ch in keyword):
         raise ValueError("keyword contains control characters")
     vol = _int_cell(volume, "volume")

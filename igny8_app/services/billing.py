@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 
 from igny8_app.domain.costs import CostRule, Usage, credits_for
 from igny8_app.domain.enums import TransactionType
-from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
-from igny8_app.models import Account, CreditCostConfig, CreditTransaction, CreditUsageLog
+from igny8_app.domain.errors import Conflict, Forbidden, InsufficientCredits, NotFound, ValidationError
+from igny8_app.models import Account, CreditCostConfig, CreditTransaction, CreditUsageLog, User
 
 
 def _lock_account(session: Session, account_id: int) -> Account:
@@ -204,6 +204,9 @@ def adjust(
         raise ValidationError("An adjustment needs a reason.")
     if admin_user_id is None:
         raise ValidationError("An adjustment needs the acting admin.")
+    admin = session.get(User, admin_user_id)
+    if admin is None or not admin.is_superuser or not admin.is_active:
+        raise Forbidden("Only a platform admin may adjust an account's credits.")
     _lock_account(session, account_id)
     existing = _existing(session, idempotency_key, account_id)
     if existing is not None:
