@@ -19,4 +19,9 @@ config = rx.Config(
     state_manager_mode="redis" if _redis_state else "memory",
     redis_url=_redis_state,
     disable_plugins=[SitemapPlugin],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", scaling="100%")
+        )
+    ],
 )

@@ -14,10 +14,7 @@ from igny8_app.state import SessionState
 
 api = Starlette(routes=[*auth_routes])
 
-app = rx.App(
-    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", scaling="100%"),
-    api_transformer=api,
-)
+app = rx.App(api_transformer=api)  # theme: RadixThemesPlugin in rxconfig.py
 
 
 def index() -> rx.Component:

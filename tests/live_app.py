@@ -1,0 +1,118 @@
+"""Start the real app (prod-mode build, one port) with its own data folder, for e2e and
+websocket tests. The frontend bakes its port in at build time, so tests use a fixed port with
+its own build folder (cached across runs by scripts/build_frontend.sh)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_PORT = int(os.environ.get("IGNY8_TEST_PORT", "3117"))
+
+
+@dataclass
+class LiveApp:
+    url: str
+    port: int
+    env: dict[str, str]
+    data_dir: Path
+    proc: subprocess.Popen
+    workers: list[subprocess.Popen]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "igny8_app.cli", *args], cwd=REPO, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+    def login_cookie(self, email: str, password: str) -> str:
+        r = httpx.post(f"{self.url}/auth/login", data={"email": email, "password": password},
+                       follow_redirects=False, timeout=10)
+        assert r.status_code == 303, r.text
+        token = r.cookies.get("igny8_session")
+        assert token, f"login failed for {email}: {r.headers.get('location')}"
+        return token
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_env: dict | None = None) -> LiveApp:
+    if not _port_free(TEST_PORT):
+        raise RuntimeError(f"port {TEST_PORT} is busy; set IGNY8_TEST_PORT to a free port")
+    env = dict(os.environ)
+    env.update({
+        "IGNY8_PORT": str(TEST_PORT),
+        "IGNY8_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'igny8.db'}",
+        "REDIS_URL": redis_url,
+        "REFLEX_WEB_WORKDIR": str(REPO / f".web-test-{TEST_PORT}"),
+        "IGNY8_LOG_DIR": str(data_dir / "logs"),
+        "SECRET_KEY": "e2e-secret",
+        **(extra_env or {}),
+    })
+    env.pop("IGNY8_PUBLIC_URL", None)
+    # the same tool environment the scripts use (bun on PATH, REFLEX_USE_SYSTEM_BUN, no telemetry)
+    probe = subprocess.run(["bash", "-c", "source scripts/env.sh && env -0"], cwd=REPO, env=env,
+                           capture_output=True, text=True, check=True)
+    env = dict(item.split("=", 1) for item in probe.stdout.split("\0") if "=" in item)
+    build = subprocess.run(["bash", "scripts/build_frontend.sh"], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=900)
+    if build.returncode != 0:
+        raise RuntimeError(f"frontend build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}")
+    for args in (["db", "upgrade"], ["demo"]):
+        r = subprocess.run([sys.executable, "-m", "igny8_app.cli", *args], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"igny8 {' '.join(args)} failed: {r.stderr}")
+    log = open(data_dir / "web.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "scripts/serve.py", "--port", str(TEST_PORT)], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    worker_procs = [
+        subprocess.Popen([sys.executable, "-m", "igny8_app.cli", "worker"], cwd=REPO, env=env,
+                         stdout=open(data_dir / f"worker-{i}.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                         start_new_session=True)
+        for i in range(workers)
+    ]
+    url = f"http://127.0.0.1:{TEST_PORT}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("web app exited:\n" + (data_dir / "web.log").read_text()[-3000:])
+        try:
+            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    else:
+        stop_live_app_procs([proc, *worker_procs])
+        raise RuntimeError("web app did not start:\n" + (data_dir / "web.log").read_text()[-3000:])
+    return LiveApp(url=url, port=TEST_PORT, env=env, data_dir=data_dir, proc=proc, workers=worker_procs)
+
+
+def stop_live_app_procs(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def stop_live_app(app: LiveApp) -> None:
+    stop_live_app_procs([app.proc, *app.workers])
