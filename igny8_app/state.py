@@ -16,12 +16,13 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from igny8_app.components import hard_navigate
 from igny8_app.api.common import session_token_from_cookie_header
 from igny8_app.db import write_session
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.models import Account, Site, User
-from igny8_app.services import accounts, sites
+from igny8_app.services import accounts, signin, sites
 
 # Page loaders re-run after the active site changes: route -> event handler (registered by pages).
 PAGE_LOADERS: dict[str, Callable[[], Any]] = {}
@@ -90,7 +91,7 @@ class SessionState(rx.State):
         self.is_superuser = user.is_superuser
         site_rows = sites.sites_for_user(session=s, user=user)
         account_names = {a.id: a.name for a, _ in accounts.user_accounts(session=s, user=user)}
-        self.sites = [{"id": x.id, "name": x.name, "domain": x.domain,
+        self.sites = [{"id": x.id, "value": str(x.id), "name": x.name, "domain": x.domain,
                        "account": account_names.get(x.account_id, ""), "label": f"{x.name} · {x.domain}"}
                       for x in site_rows]
         current = sites.active_site(session=s, user=user)
@@ -120,6 +121,13 @@ class SessionState(rx.State):
             return rx.redirect(f"/login?next={path}")
 
     @rx.event
+    def log_out(self):
+        """Revoke this browser's session on the server, then let /auth/logout drop the cookie."""
+        signin.sign_out(token=self._session_token())
+        self.authenticated = False
+        return hard_navigate("/auth/logout")
+
+    @rx.event
     def select_site(self, site_id: str):
         try:
             with write_session() as s:
@@ -140,6 +148,10 @@ class SessionState(rx.State):
     @rx.var
     def can_manage(self) -> bool:
         return bool(self.active_role) and role_allows(self.active_role, Permission.MANAGE)
+
+    @rx.var
+    def balance_label(self) -> str:
+        return f"{self.balance:,}"
 
     @rx.var
     def active_site_value(self) -> str:

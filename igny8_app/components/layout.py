@@ -10,8 +10,8 @@ NAV = [
     ("Keywords", "/keywords", "key-round"),
     ("Automation", "/automation", "workflow"),
     ("Content", "/content", "file-text"),
-    ("Billing", "/billing", "credit-card"),
 ]
+MANAGER_NAV = [("Billing", "/billing", "credit-card")]  # owners and admins (checked again on the server)
 ADMIN_NAV = [("Credit costs", "/admin", "shield-check")]
 ACCENT = "#4f46e5"
 
@@ -55,6 +55,7 @@ def sidebar() -> rx.Component:
             padding_bottom="18px",
         ),
         *[_nav_item(*n) for n in NAV],
+        *[rx.cond(SessionState.can_manage, _nav_item(*n)) for n in MANAGER_NAV],
         rx.cond(
             SessionState.is_superuser,
             rx.vstack(
@@ -87,7 +88,7 @@ def site_selector() -> rx.Component:
             rx.select.content(
                 rx.foreach(
                     SessionState.sites,
-                    lambda s: rx.select.item(s["label"].to(str), value=s["id"].to(str)),
+                    lambda s: rx.select.item(s["label"].to(str), value=s["value"].to(str)),
                 ),
             ),
             value=SessionState.active_site_value,
@@ -108,18 +109,14 @@ def header(title: str) -> rx.Component:
         site_selector(),
         rx.badge(
             rx.icon("coins", size=14),
-            rx.text(SessionState.balance.to_string(), " credits", id="header-balance"),
+            rx.text(SessionState.balance_label, " credits", id="header-balance"),
             size="2",
             color_scheme="indigo",
             variant="soft",
         ),
         rx.badge(SessionState.active_role, color_scheme="gray", variant="outline", id="header-role"),
-        rx.el.form(
-            rx.button(rx.icon("log-out", size=14), "Log out", variant="ghost", size="2", type="submit",
-                      id="logout-button"),
-            action="/auth/logout",
-            method="post",
-        ),
+        rx.button(rx.icon("log-out", size=14), "Log out", variant="ghost", size="2", id="logout-button",
+                  on_click=SessionState.log_out),
         align="center",
         spacing="3",
         width="100%",

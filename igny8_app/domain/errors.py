@@ -51,3 +51,8 @@ class InsufficientCredits(Conflict):
 
 class ImportRejected(ValidationError):
     """The whole file is refused (encoding, missing column, too large): nothing was imported."""
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    http_status = 429

@@ -413,7 +413,7 @@ def _toolbar() -> rx.Component:
         rx.input(
             rx.input.slot(rx.icon("search", size=16)),
             placeholder="Search keywords…",
-            value=KeywordsState.search,
+            default_value=KeywordsState.search,
             on_change=KeywordsState.set_search.debounce(300),
             width="320px",
             id="keyword-search",

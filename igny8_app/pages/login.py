@@ -1,23 +1,48 @@
-"""The login page: a plain form posted to /auth/login, which sets an HttpOnly session cookie."""
+"""The login page. The password goes over the websocket to ``submit_login``; on success the browser
+is sent to /auth/complete with a one-time ticket that becomes the HttpOnly session cookie."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 import reflex as rx
+
+from igny8_app.api.auth_routes import safe_next
+from igny8_app.components import hard_navigate
+from igny8_app.domain.errors import RateLimited, Unauthenticated
+from igny8_app.services import login_tickets, signin
 
 
 class LoginState(rx.State):
+    form_error: str = ""
+    submitting: bool = False
+
     @rx.var
     def login_error(self) -> str:
-        return self.router.url.query_parameters.get("error", "")
+        return self.form_error or self.router.url.query_parameters.get("error", "")
 
     @rx.var
     def login_email(self) -> str:
         return self.router.url.query_parameters.get("email", "")
 
-    @rx.var
-    def next_url(self) -> str:
-        value = self.router.url.query_parameters.get("next", "/keywords")
-        return value if value.startswith("/") and not value.startswith("//") else "/keywords"
+    @rx.event
+    def clear_error(self):
+        self.form_error = ""
+
+    @rx.event
+    def submit_login(self, form: dict[str, Any]):
+        email = str(form.get("email") or "").strip()
+        password = str(form.get("password") or "")
+        try:
+            token = signin.sign_in(email=email, password=password, ip=self.router.session.client_ip or "unknown")
+        except (Unauthenticated, RateLimited) as exc:
+            self.form_error = exc.message
+            return
+        self.form_error = ""
+        ticket = login_tickets.issue(token)
+        next_url = safe_next(self.router.url.query_parameters.get("next"))
+        return hard_navigate("/auth/complete?" + urlencode({"ticket": ticket, "next": next_url}))
 
 
 def login_page() -> rx.Component:
@@ -37,22 +62,21 @@ def login_page() -> rx.Component:
                     rx.callout(LoginState.login_error, icon="triangle-alert", color_scheme="red", width="100%",
                                id="login-error"),
                 ),
-                rx.el.form(
+                rx.form(
                     rx.vstack(
                         rx.text("Email", size="2", weight="medium"),
                         rx.input(name="email", type="email", placeholder="you@company.com", required=True,
-                                 default_value=LoginState.login_email, size="3", width="100%", id="email"),
+                                 default_value=LoginState.login_email, size="3", width="100%", id="email",
+                                 auto_complete="username"),
                         rx.text("Password", size="2", weight="medium"),
                         rx.input(name="password", type="password", required=True, size="3", width="100%",
-                                 id="password"),
-                        rx.el.input(type="hidden", name="next", value=LoginState.next_url),
+                                 id="password", auto_complete="current-password"),
                         rx.button("Sign in", type="submit", size="3", width="100%", id="login-submit",
-                                  margin_top="8px"),
+                                  margin_top="8px", loading=LoginState.submitting),
                         spacing="2",
                         width="100%",
                     ),
-                    action="/auth/login",
-                    method="post",
+                    on_submit=LoginState.submit_login,
                     width="100%",
                 ),
                 spacing="4",
