@@ -31,6 +31,11 @@ if [ "$(cat "$req_stamp" 2>/dev/null)" != "$req_hash" ]; then
   fi
   echo "$req_hash" > "$req_stamp"
 fi
+# The `igny8` console script (pyproject.toml): an editable install of this repo, no dependencies.
+if [ ! -x .venv/bin/igny8 ]; then
+  python -m pip install --disable-pip-version-check -q --no-deps -e . \
+    >"$IGNY8_LOG_DIR/pip-editable.log" 2>&1 || warn "could not install the igny8 console script (see $IGNY8_LOG_DIR/pip-editable.log); use python -m igny8_app.cli"
+fi
 
 # --- 2. bun (the JS runtime Reflex builds the frontend with) -------------------
 if ! command -v npm >/dev/null 2>&1; then
