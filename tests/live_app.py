@@ -4,6 +4,7 @@ its own build folder (cached across runs by scripts/build_frontend.sh)."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -84,6 +85,8 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
                          start_new_session=True)
         for i in range(workers)
     ]
+    # stop them even when pytest itself is interrupted before fixture teardown
+    atexit.register(stop_live_app_procs, [proc, *worker_procs])
     url = f"http://127.0.0.1:{TEST_PORT}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -103,6 +106,8 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
 
 def stop_live_app_procs(procs: list[subprocess.Popen]) -> None:
     for p in procs:
+        if p.poll() is not None:
+            continue
         try:
             os.killpg(p.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -111,7 +116,10 @@ def stop_live_app_procs(procs: list[subprocess.Popen]) -> None:
         try:
             p.wait(10)
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def stop_live_app(app: LiveApp) -> None:

@@ -32,8 +32,14 @@ class ReflexClient:
             self.deltas.append(data)
             self._cv.notify_all()
 
-    def send(self, handler: str, payload: dict | None = None, *, timeout: float = 10.0) -> list[dict]:
-        """Send one event and wait for its final update. Returns the updates it produced."""
+    def send(self, handler: str, payload: dict | None = None, *, quiet: float = 0.6,
+             timeout: float = 10.0) -> list[dict]:
+        """Send one event and return the updates it produced.
+
+        Reflex 0.10 marks no "last update" of an event, and a refused event may produce none, so
+        this waits until the socket has been quiet for ``quiet`` seconds (events of one client are
+        processed in order, so a later send never sees an earlier event's updates arrive late).
+        """
         start = len(self.deltas)
         self.sio.emit("event", {
             "name": handler,
@@ -41,12 +47,15 @@ class ReflexClient:
             "router_data": {"pathname": self.path, "query": {}, "asPath": self.path},
         }, namespace=NAMESPACE)
         deadline = time.time() + timeout
+        seen = start
+        last_change = time.time()
         with self._cv:
             while time.time() < deadline:
-                got = self.deltas[start:]
-                if any(d.get("final") for d in got):
-                    return got
-                self._cv.wait(0.1)
+                if len(self.deltas) != seen:
+                    seen, last_change = len(self.deltas), time.time()
+                elif time.time() - last_change >= quiet:
+                    break
+                self._cv.wait(0.05)
         return self.deltas[start:]
 
     def all_text(self) -> str:
