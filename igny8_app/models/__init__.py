@@ -7,8 +7,10 @@ from igny8_app.models.billing import (
     CreditCostConfig,
     CreditPackage,
     CreditTransaction,
+    CreditUsageDaily,
     CreditUsageLog,
     Invoice,
+    InvoiceCounter,
     InvoiceLine,
     Payment,
 )
@@ -17,7 +19,7 @@ from igny8_app.models.tenancy import Account, ApiToken, Membership, Sector, Site
 
 __all__ = [
     "Account", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
-    "CreditCostAudit", "CreditCostConfig", "CreditPackage", "CreditTransaction", "CreditUsageLog",
-    "Image", "Invoice", "InvoiceLine", "Keyword", "Membership", "Payment", "RunEvent", "Sector",
+    "CreditCostAudit", "CreditCostConfig", "CreditPackage", "CreditTransaction", "CreditUsageDaily", "CreditUsageLog",
+    "Image", "Invoice", "InvoiceCounter", "InvoiceLine", "Keyword", "Membership", "Payment", "RunEvent", "Sector",
     "Site", "SiteLock", "StageProgress", "Task", "User", "UserSession", "utcnow",
 ]

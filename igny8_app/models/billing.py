@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +45,9 @@ class CreditTransaction(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_credit_tx_account_created", "account_id", "created_at", "id"),
         sa.Index("ix_credit_tx_account_id", "account_id", "id"),
+        # usage history filters: newest first within the account, per operation or site
+        sa.Index("ix_credit_tx_account_op_id", "account_id", "operation_type", "id"),
+        sa.Index("ix_credit_tx_account_site_id", "account_id", "site_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -84,6 +87,33 @@ class CreditUsageLog(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class CreditUsageDaily(SQLModel, table=True):
+    """Per-day rollup of the ledger, kept by the ledger in the same transaction as each row.
+
+    Totals and the usage chart read this instead of scanning millions of transactions.
+    ``operation_type`` is '' and ``site_id`` 0 when the transaction has none.
+    """
+
+    __tablename__ = "credit_usage_daily"
+
+    account_id: int = Field(foreign_key="account.id", ondelete="CASCADE", primary_key=True)
+    day: date = Field(primary_key=True)
+    type: str = Field(sa_type=sa.String(16), primary_key=True)
+    operation_type: str = Field(sa_type=sa.String(32), primary_key=True)
+    site_id: int = Field(primary_key=True)
+    tx_count: int = Field(default=0)
+    amount: int = Field(default=0)
+
+
+class InvoiceCounter(SQLModel, table=True):
+    """One row per month: the last invoice number issued, bumped in the invoice's transaction."""
+
+    __tablename__ = "invoice_counter"
+
+    period: str = Field(sa_type=sa.String(6), primary_key=True)  # YYYYMM
+    last_number: int = Field(default=0)
+
+
 class CreditPackage(SQLModel, table=True):
     __tablename__ = "credit_package"
 
@@ -110,9 +140,12 @@ class Invoice(SQLModel, table=True):
     tax_cents: int = Field(default=0)
     total_cents: int = Field(default=0)
     credits: int = Field(default=0)  # credits granted when paid
+    package_id: int | None = Field(default=None)  # the package bought (no FK: packages may be deleted)
+    note: str | None = Field(default=None, sa_type=sa.Text)
     billing_snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -129,6 +162,7 @@ class InvoiceLine(SQLModel, table=True):
 
 class Payment(SQLModel, table=True):
     __tablename__ = "payment"
+    __table_args__ = (sa.Index("ix_payment_status_created", "status", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", ondelete="CASCADE", index=True)

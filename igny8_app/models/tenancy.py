@@ -20,6 +20,10 @@ class Account(SQLModel, table=True):
     is_active: bool = Field(default=True)
     timezone: str = Field(default="UTC", sa_type=sa.String(64))
     low_balance_threshold: int = Field(default=500)
+    # set when the balance drops below the threshold, cleared when it is back at or above it;
+    # the UI shows one notice per crossing until dismissed
+    low_balance_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    low_balance_dismissed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # billing profile (used by invoices)
     billing_email: str | None = Field(default=None, sa_type=sa.String(254))
     company: str | None = Field(default=None, sa_type=sa.String(200))

@@ -14,6 +14,7 @@ which is what lets ``reconcile`` check every ``balance_after`` as a running sum.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timezone
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -21,7 +22,15 @@ from sqlmodel import Session, select
 from igny8_app.domain.costs import CostRule, Usage, credits_for
 from igny8_app.domain.enums import TransactionType
 from igny8_app.domain.errors import Conflict, Forbidden, InsufficientCredits, NotFound, ValidationError
-from igny8_app.models import Account, CreditCostConfig, CreditTransaction, CreditUsageLog, User
+from igny8_app.models import (
+    Account,
+    CreditCostConfig,
+    CreditTransaction,
+    CreditUsageDaily,
+    CreditUsageLog,
+    User,
+    utcnow,
+)
 
 
 def _lock_account(session: Session, account_id: int) -> Account:
@@ -66,15 +75,49 @@ def _require_key(key: str) -> None:
 def _write(session: Session, *, account_id: int, amount: int, tx_type: TransactionType, key: str,
            **refs: object) -> CreditTransaction:
     balance_after = _apply(session, account_id, amount)
+    now = utcnow()
     tx = CreditTransaction(account_id=account_id, amount=amount, balance_after=balance_after,
-                           type=tx_type.value, idempotency_key=key, **refs)
+                           type=tx_type.value, idempotency_key=key, created_at=now, **refs)
     session.add(tx)
     session.flush()
+    _roll_up(session, tx)
     # keep the ORM view of the account in step with the SQL update
     account = session.get(Account, account_id)
     if account is not None:
-        session.refresh(account, ["credits"])
+        session.refresh(account, ["credits", "low_balance_threshold", "low_balance_since"])
+        track_low_balance(session=session, account=account, now=now)
     return tx
+
+
+def _roll_up(session: Session, tx: CreditTransaction) -> None:
+    """Add ``tx`` to its day's row in credit_usage_daily (same transaction, so never out of step)."""
+    table = CreditUsageDaily.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(account_id=tx.account_id, day=tx.created_at.astimezone(timezone.utc).date(),
+                                type=tx.type, operation_type=tx.operation_type or "", site_id=tx.site_id or 0,
+                                tx_count=1, amount=tx.amount)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["account_id", "day", "type", "operation_type", "site_id"],
+        set_={"tx_count": table.c.tx_count + 1, "amount": table.c.amount + stmt.excluded.amount},
+    ))
+
+
+def track_low_balance(*, session: Session, account: Account, now=None) -> bool:  # noqa: ANN001
+    """Open a low-balance notice when the balance has just dropped below the threshold, and close it
+    when it is back at or above: one notice per crossing. Returns whether the balance is low."""
+    low = account.credits < account.low_balance_threshold
+    if low and account.low_balance_since is None:
+        values = {"low_balance_since": now or utcnow(), "low_balance_dismissed_at": None}
+    elif not low and account.low_balance_since is not None:
+        values = {"low_balance_since": None, "low_balance_dismissed_at": None}
+    else:
+        return low
+    session.execute(sa.update(Account).where(Account.id == account.id).values(**values))
+    session.refresh(account, ["low_balance_since", "low_balance_dismissed_at"])
+    return low
 
 
 def cost_rule(session: Session, operation_type: str) -> CostRule:
