@@ -112,3 +112,14 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> None:
     if url:
         cfg.attributes["url"] = url
     command.upgrade(cfg, revision)
+
+
+def _after_fork_in_child() -> None:
+    # RQ forks a work horse per job: never share the parent's pooled connections with it.
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+
+
+import os as _os  # noqa: E402
+
+_os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -26,7 +26,7 @@ app.add_page(login_page, route="/login", title="Sign in · IGNY8")
 app.add_page(keywords_page, route="/keywords", title="Keywords · IGNY8",
              on_load=[SessionState.load_session, KeywordsState.load_keywords])
 app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
-             on_load=[SessionState.load_session, AutomationState.load_overview])
+             on_load=[SessionState.load_session, AutomationState.load_automation])
 app.add_page(content_page, route="/content", title="Content · IGNY8",
              on_load=[SessionState.load_session, ContentState.load_content])
 app.add_page(billing_page, route="/billing", title="Billing · IGNY8",

@@ -38,9 +38,18 @@ class ClusterParams:
     distance_threshold: float = 0.85  # average-linkage cosine distance cut
     assign_threshold: float = 0.30  # keyword -> existing centroid cosine to join it
     merge_threshold: float = 0.30  # new cluster centroid -> existing centroid cosine to merge
+    context_weight: float = 0.0  # share of second-order (neighbour profile) similarity
+    context_floor: float = 0.0  # first-order similarities below this are ignored in profiles
+    context_steps: int = 1
+    context_knn: int = 0  # profiles keep only each item's k most similar items (0: scale*sqrt(n))
+    context_knn_scale: float = 1.0
 
 
 DEFAULT_PARAMS = ClusterParams()
+#: At most this many member keywords of each existing cluster are used (the first ones given).
+MAX_MEMBERS = 60
+#: At most this many context keywords (the site's other pending keywords) are used.
+MAX_CONTEXT = 2000
 
 # Generic search modifiers: they describe the searcher's intent or the page format, not the topic.
 MODIFIERS = frozenset("""
@@ -70,33 +79,47 @@ def normalise(text: str) -> str:
     return " ".join(kept)
 
 
-def _vectorise(texts: list[str], word_weight: float) -> np.ndarray:
-    """Rows are L2-normalised; row_i . row_j = w*cos_word + (1-w)*cos_char."""
+def _kernel(texts: list[str], params: ClusterParams) -> np.ndarray:
+    """Cosine-similarity (Gram) matrix of ``texts``: ``w * cos_word + (1 - w) * cos_char``,
+    optionally blended with second-order (neighbour-profile) similarity. Unit diagonal, PSD."""
+    n = len(texts)
+    kernel = np.zeros((n, n))
     word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-    parts = []
-    for vec, weight in ((word, word_weight), (char, 1.0 - word_weight)):
+    for vec, weight in ((word, params.word_weight), (char, 1.0 - params.word_weight)):
         try:
-            m = vec.fit_transform(texts).toarray()
+            m = vec.fit_transform(texts)  # sparse, rows L2-normalised
         except ValueError:  # empty vocabulary (e.g. only one-letter tokens)
-            m = np.zeros((len(texts), 1))
-        parts.append(m * np.sqrt(weight))
-    return _unit(np.hstack(parts))
+            continue
+        kernel += weight * (m @ m.T).toarray()
+    kernel = _normalise_kernel(kernel)
+    for _ in range(params.context_steps if params.context_weight > 0 else 0):
+        profile = np.where(kernel >= params.context_floor, kernel, 0.0)
+        knn = params.context_knn or max(2, round(params.context_knn_scale * np.sqrt(n)))
+        if knn < n:
+            drop = np.argsort(-profile, axis=1, kind="stable")[:, knn:]
+            np.put_along_axis(profile, drop, 0.0, axis=1)
+        norms = np.linalg.norm(profile, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        profile = profile / norms
+        kernel = (1 - params.context_weight) * kernel + params.context_weight * (profile @ profile.T)
+        kernel = _normalise_kernel(kernel)
+    return kernel
 
 
-def _unit(m: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(m, axis=-1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return m / norms
+def _normalise_kernel(kernel: np.ndarray) -> np.ndarray:
+    """Rescale so every item has unit self-similarity (an all-empty text keeps similarity 0)."""
+    diag = np.sqrt(np.clip(np.diag(kernel), 0.0, None))
+    diag[diag == 0] = 1.0
+    out = kernel / diag[:, None] / diag[None, :]
+    np.fill_diagonal(out, 1.0)
+    return out
 
 
-def _central(indices: list[int], vectors: np.ndarray, texts: list[str]) -> int:
-    """Index (from ``indices``) of the member closest to the group's centroid; ties: shorter, then
-    alphabetical."""
-    centroid = _unit(vectors[indices].mean(axis=0))
-    sims = vectors[indices] @ centroid
-    return min(range(len(indices)),
-               key=lambda k: (-round(float(sims[k]), 9), len(texts[indices[k]]), texts[indices[k]]))
+def _central(indices: list[int], kernel: np.ndarray, texts: list[str]) -> int:
+    """The member of ``indices`` closest to their centroid; ties: shorter, then alphabetical."""
+    scores = kernel[np.ix_(indices, indices)].sum(axis=1)
+    return min(indices, key=lambda i: (-round(float(scores[indices.index(i)]), 9), len(texts[i]), texts[i]))
 
 
 def describe(name: str, members: list[str], volume: int) -> str:
@@ -112,7 +135,8 @@ def describe(name: str, members: list[str], volume: int) -> str:
 
 
 def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
-                     params: ClusterParams = DEFAULT_PARAMS) -> list[ClusterOut]:
+                     params: ClusterParams = DEFAULT_PARAMS, context: list[str] | tuple[str, ...] = ()
+                     ) -> list[ClusterOut]:
     """Group ``keywords`` (joining ``existing`` clusters where they fit). Every keyword id appears
     in exactly one output. Output order: existing-cluster assignments by cluster id, then new
     clusters by name."""
@@ -120,23 +144,30 @@ def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
     if not kws:
         return []
     refs = sorted((r for r in existing if r.keywords), key=lambda r: r.id)
-    ref_members = [m for r in refs for m in r.keywords]
+    members: list[list[int]] = []  # per ref: kernel indices of its member texts
     texts = [normalise(k.keyword) for k in kws]
-    vectors = _vectorise(texts + [normalise(m) for m in ref_members], params.word_weight)
-    new_vecs = vectors[: len(kws)]
+    for ref in refs:
+        start = len(texts)
+        texts += [normalise(m) for m in ref.keywords[:MAX_MEMBERS]]
+        members.append(list(range(start, len(texts))))
+    n = len(kws)
+    n_known = len(texts)
+    texts += [normalise(c) for c in context[:MAX_CONTEXT]]
+    kernel = _kernel(texts, params)[:n_known, :n_known]
 
-    assigned: dict[int, list[int]] = {}  # existing cluster position -> keyword indices
-    remaining = list(range(len(kws)))
-    centroids = np.zeros((0, new_vecs.shape[1]))
+    assigned: dict[int, list[int]] = {}  # ref position -> keyword indices
+    remaining = list(range(n))
     if refs:
-        bounds = np.cumsum([0] + [len(r.keywords) for r in refs])
-        member_vecs = vectors[len(kws):]
-        centroids = _unit(np.stack([member_vecs[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]))
-        sims = new_vecs @ centroids.T
+        onehot = np.zeros((n_known, len(refs)))
+        for pos, m in enumerate(members):
+            onehot[m, pos] = 1.0
+        to_members = kernel @ onehot  # item x cluster: sum of similarities to its members
+        self_sums = np.maximum((onehot * to_members).sum(axis=0), 1e-12)
+        centroid_cos = to_members[:n] / np.sqrt(self_sums)[None, :]
         remaining = []
-        for i in range(len(kws)):
-            best = int(np.argmax(sims[i]))
-            if sims[i, best] >= params.assign_threshold:
+        for i in range(n):
+            best = int(np.argmax(centroid_cos[i]))
+            if centroid_cos[i, best] >= params.assign_threshold:
                 assigned.setdefault(best, []).append(i)
             else:
                 remaining.append(i)
@@ -145,8 +176,7 @@ def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
     if len(remaining) == 1:
         groups = [remaining]
     elif len(remaining) > 1:
-        sub = new_vecs[remaining]
-        distance = np.clip(1.0 - sub @ sub.T, 0.0, 2.0)
+        distance = np.clip(1.0 - kernel[np.ix_(remaining, remaining)], 0.0, 2.0)
         np.fill_diagonal(distance, 0.0)
         labels = AgglomerativeClustering(
             n_clusters=None, metric="precomputed", linkage="average",
@@ -160,33 +190,35 @@ def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
     new_groups: list[list[int]] = []
     for group in groups:
         if refs:
-            sims = centroids @ _unit(new_vecs[group].mean(axis=0))
+            group_sum = max(kernel[np.ix_(group, group)].sum(), 1e-12)
+            sims = to_members[group].sum(axis=0) / np.sqrt(self_sums * group_sum)
             best = int(np.argmax(sims))
             if sims[best] >= params.merge_threshold:
                 assigned.setdefault(best, []).extend(group)
                 continue
         new_groups.append(group)
 
+    raw = [k.keyword for k in kws]
     out: list[ClusterOut] = []
     for pos in sorted(assigned):
         ref = refs[pos]
-        members = sorted(assigned[pos])
+        idx = sorted(assigned[pos])
         out.append(ClusterOut(
             name=ref.name, description=ref.description,
-            keyword_ids=tuple(kws[i].id for i in members),
-            volume=sum(max(kws[i].volume, 0) for i in members),
+            keyword_ids=tuple(kws[i].id for i in idx),
+            volume=sum(max(kws[i].volume, 0) for i in idx),
             existing_cluster_id=ref.id,
         ))
     created: list[ClusterOut] = []
     for group in new_groups:
-        members = sorted(group)
-        centre = members[_central(members, new_vecs, [k.keyword for k in kws])]
-        name = kws[centre].keyword.strip()
-        volume = sum(max(kws[i].volume, 0) for i in members)
-        ordered = [kws[centre].keyword] + [kws[i].keyword for i in members if i != centre]
+        idx = sorted(group)
+        centre = _central(idx, kernel, raw)
+        name = raw[centre].strip()
+        volume = sum(max(kws[i].volume, 0) for i in idx)
+        ordered = [raw[centre]] + [raw[i] for i in idx if i != centre]
         created.append(ClusterOut(
             name=name, description=describe(name, ordered, volume),
-            keyword_ids=tuple(kws[i].id for i in members), volume=volume,
+            keyword_ids=tuple(kws[i].id for i in idx), volume=volume,
         ))
     created.sort(key=lambda c: (c.name.casefold(), c.keyword_ids))
     return out + created

@@ -1,0 +1,28 @@
+"""RQ entry points: module-level functions taking ids only. They call the services.
+
+Job granularity: one job works one run for at most ``run_loop.SLICE_SECONDS`` (2 min), then
+queues a continuation and exits. So a job never approaches its timeout (``RUN_JOB_TIMEOUT_S``,
+which only bounds one slice plus one slow item), several runs share the workers fairly, and a
+long healthy run never looks like a crash: liveness is the run's heartbeat (refreshed by a
+thread every ``RUN_HEARTBEAT_TIMEOUT_S / 4``), not the job's age. A duplicate job (watchdog,
+RQ's abandoned-job handling, a manual retry) finds the lease taken and exits at once.
+"""
+
+from __future__ import annotations
+
+from igny8_app.queue import get_queue
+
+RUN_JOB_TIMEOUT_S = 30 * 60
+RESULT_TTL_S = 3600
+FAILURE_TTL_S = 7 * 24 * 3600
+
+
+def run_automation(run_pk: int) -> str:
+    from igny8_app.services.run_loop import execute_run
+
+    return execute_run(run_pk)
+
+
+def enqueue_run_job(run_pk: int) -> None:
+    get_queue().enqueue(run_automation, run_pk, job_timeout=RUN_JOB_TIMEOUT_S, result_ttl=RESULT_TTL_S,
+                        failure_ttl=FAILURE_TTL_S, description=f"automation run {run_pk}")

@@ -1,0 +1,355 @@
+"""Automation runs: start, pause, resume, cancel, retry, and the read models (processing state,
+history, logs, estimate). The run loop itself lives in ``run_loop``.
+
+Entry points (Reflex states, API routes, CLI) authorise the caller, then call these functions,
+which own their transactions. Queueing the RQ job happens only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from igny8_app.db import read_session, write_session
+from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus, Trigger
+from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
+from igny8_app.domain.run_state import Action, decide, percentage
+from igny8_app.models import (
+    Account,
+    AutomationConfig,
+    AutomationRun,
+    Cluster,
+    Content,
+    ContentIdea,
+    Image,
+    Keyword,
+    RunEvent,
+    Site,
+    SiteLock,
+    StageProgress,
+    Task,
+    utcnow,
+)
+from igny8_app.services import run_events
+from igny8_app.services.estimate import estimate_for_site
+from igny8_app.services.pipeline import STAGE_NAMES, pipeline_overview
+from igny8_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+CREDIT_SAFETY_FACTOR = 1.2
+HISTORY_LIMIT = 20
+CONFIG_FIELDS = (
+    "stage_1_batch_size", "stage_2_batch_size", "stage_3_batch_size", "stage_4_batch_size",
+    "stage_5_batch_size", "stage_6_batch_size", "within_stage_delay", "between_stage_delay",
+    "max_keywords_per_run", "max_clusters_per_run", "max_ideas_per_run", "max_tasks_per_run",
+    "max_content_per_run", "max_images_per_run", "max_credits_per_run", "in_article_images",
+    "review_after_stages",
+)
+
+
+def new_run_id(trigger: Trigger | str, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    return f"run_{now:%Y%m%d_%H%M%S}_{Trigger(trigger).value}_{secrets.token_hex(3)}"
+
+
+def queue_snapshot(*, session: Session, site_id: int) -> dict[str, int]:
+    return {f"stage_{r['stage']}_pending": r["pending"] for r in pipeline_overview(session=session, site_id=site_id)}
+
+
+def config_snapshot(cfg: AutomationConfig | None) -> dict[str, Any]:
+    cfg = cfg or AutomationConfig(site_id=0)
+    return {f: getattr(cfg, f) for f in CONFIG_FIELDS}
+
+
+def _get_config(session: Session, site_id: int) -> AutomationConfig:
+    cfg = session.exec(select(AutomationConfig).where(AutomationConfig.site_id == site_id)).one_or_none()
+    if cfg is None:
+        cfg = AutomationConfig(site_id=site_id)
+        session.add(cfg)
+        session.flush()
+    return cfg
+
+
+def get_run(*, session: Session, run_id: str, site_id: int | None = None, for_update: bool = False) -> AutomationRun:
+    stmt = select(AutomationRun).where(AutomationRun.run_id == run_id)
+    if site_id is not None:
+        stmt = stmt.where(AutomationRun.site_id == site_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    run = session.exec(stmt).one_or_none()
+    if run is None:
+        raise NotFound(f"Run {run_id} not found.")
+    return run
+
+
+def worker_active(run: AutomationRun, now: datetime | None = None) -> bool:
+    """A worker holds the run's lease and its heartbeat is fresh."""
+    if not run.lease_owner or run.heartbeat_at is None:
+        return False
+    timeout = timedelta(seconds=get_settings().heartbeat_timeout_s)
+    return (now or utcnow()) - run.heartbeat_at < timeout
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id: int | None = None,
+              scheduled_for: datetime | None = None, enqueue: bool = True) -> AutomationRun:
+    """Create a run and queue its job. Refuses when the site already has an active run, or when
+    the balance is below 1.2 × the estimate."""
+    with write_session() as s:
+        site = s.get(Site, site_id)
+        if site is None:
+            raise NotFound("Site not found.")
+        if not site.is_active:
+            raise Conflict(f"Site '{site.name}' is deactivated; it runs nothing.")
+        lock = s.get(SiteLock, site_id)
+        if lock is not None:
+            active = s.get(AutomationRun, lock.run_pk)
+            raise Conflict(f"Site '{site.name}' already has an active run ({active.run_id}, {active.status}).")
+        cfg = _get_config(s, site_id)
+        snapshot = config_snapshot(cfg)
+        estimate = estimate_for_site(session=s, site_id=site_id, config=snapshot)
+        account = s.get(Account, site.account_id)
+        needed = math.ceil(estimate["total"] * CREDIT_SAFETY_FACTOR)
+        if account.credits < needed:
+            raise InsufficientCredits(
+                needed=needed, balance=account.credits,
+                message=f"Not enough credits to start: the run needs about {estimate['total']} credits and "
+                        f"starting requires {needed} (1.2 × the estimate), but the balance is {account.credits}.",
+            )
+        now = utcnow()
+        run = AutomationRun(
+            run_id=new_run_id(trigger, now), site_id=site_id, account_id=site.account_id,
+            trigger=Trigger(trigger).value, scheduled_for=scheduled_for, status=RunStatus.RUNNING.value,
+            current_stage=1, started_at=now, heartbeat_at=now, created_by=user_id,
+            initial_snapshot=queue_snapshot(session=s, site_id=site_id), config_snapshot=snapshot,
+            stage_results={"estimate": estimate},
+        )
+        s.add(run)
+        s.flush()
+        s.add(SiteLock(site_id=site_id, run_pk=run.id))
+        cfg.last_run_at = now
+        s.add(cfg)
+        run_events.record(s, run, f"Run started ({run.trigger}); estimated {estimate['total']} credits.",
+                          kind="run_start")
+        try:
+            s.flush()
+        except sa.exc.IntegrityError:
+            raise Conflict(f"Site '{site.name}' already has an active run.") from None
+    if enqueue:
+        enqueue_run(run)
+    return run
+
+
+def enqueue_run(run: AutomationRun) -> None:
+    """Queue a job for the run. A duplicate job is harmless (the lease lets one work)."""
+    from redis.exceptions import RedisError
+
+    from igny8_app.jobs import enqueue_run_job
+
+    try:
+        enqueue_run_job(run.id)
+    except RedisError:
+        log.exception("could not queue run %s; the watchdog will queue it", run.run_id)
+
+
+def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | None) -> dict[str, Any]:
+    enqueue = False
+    with write_session() as s:
+        run = get_run(session=s, run_id=run_id, site_id=site_id, for_update=True)
+        now = utcnow()
+        d = decide(run.status, run.requested_action, action, worker_active=worker_active(run, now))
+        run.requested_action = d.requested_action.value if d.requested_action else None
+        if d.immediate:
+            if d.status is RunStatus.PAUSED and run.status != RunStatus.PAUSED.value:
+                run.paused_at, run.pause_reason = now, PauseReason.OPERATOR.value
+                run_events.record(s, run, "Paused by operator (no item was in progress).", kind="pause")
+            elif d.status is RunStatus.CANCELLED:
+                mark_cancelled(s, run, now, "Cancelled by operator.")
+            elif action is Action.RESUME and run.status == RunStatus.PAUSED.value:
+                mark_resumed(s, run, now)
+                enqueue = True
+            elif action is Action.RESUME:
+                run_events.record(s, run, "Pause request withdrawn.", kind="resume")
+            run.status = d.status.value
+            run.lease_fence += 1  # invalidate any stale holder
+            run.lease_owner = None if d.status is not RunStatus.RUNNING else run.lease_owner
+        else:
+            verb = "Pausing" if action is Action.PAUSE else "Cancelling"
+            run_events.record(s, run, f"{verb} — finishing the current item…", kind=f"{action.value}_requested")
+        s.add(run)
+        s.flush()
+        state = processing_state(session=s, run=run)
+    if enqueue:
+        enqueue_run(run)
+    run_events.publish(run, state)
+    return state
+
+
+def pause_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.PAUSE, site_id=site_id, user_id=user_id)
+
+
+def resume_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.RESUME, site_id=site_id, user_id=user_id)
+
+
+def cancel_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.CANCEL, site_id=site_id, user_id=user_id)
+
+
+def mark_resumed(s: Session, run: AutomationRun, now: datetime) -> None:
+    if run.paused_at is not None:
+        run.paused_seconds += max(0, int((now - run.paused_at).total_seconds()))
+    run.resumed_at, run.paused_at, run.pause_reason = now, None, None
+    run.heartbeat_at = now
+    run_events.record(s, run, "Resumed; continuing with the next item.", kind="resume")
+
+
+def mark_cancelled(s: Session, run: AutomationRun, now: datetime, message: str) -> None:
+    if run.paused_at is not None:
+        run.paused_seconds += max(0, int((now - run.paused_at).total_seconds()))
+        run.paused_at = None
+    run.status = RunStatus.CANCELLED.value
+    run.cancelled_at = run.completed_at = now
+    run.requested_action = None
+    release_lock(s, run)
+    run_events.record(s, run, message, kind="cancel")
+
+
+def release_lock(s: Session, run: AutomationRun) -> None:
+    s.execute(sa.delete(SiteLock).where(SiteLock.site_id == run.site_id, SiteLock.run_pk == run.id))
+
+
+def retry_failed_items(*, site_id: int) -> dict[str, int]:
+    """Put every failed item of the site back in its queue (attempts reset)."""
+    now = utcnow()
+    counts = {}
+    with write_session() as s:
+        for name, model, column, pending in (
+            ("keywords", Keyword, "status", "new"), ("clusters", Cluster, "status", "new"),
+            ("ideas", ContentIdea, "status", "new"), ("tasks", Task, "status", "queued"),
+            ("content", Content, "prompt_status", "pending"), ("images", Image, "status", "pending"),
+        ):
+            col = getattr(model, column)
+            res = s.execute(sa.update(model).where(model.site_id == site_id, col == "failed")
+                            .values({column: pending, "attempts": 0, "last_error": None, "updated_at": now}))
+            counts[name] = res.rowcount or 0
+    return counts
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+def current_run(*, session: Session, site_id: int) -> AutomationRun | None:
+    lock = session.get(SiteLock, site_id)
+    return session.get(AutomationRun, lock.run_pk) if lock else None
+
+
+def last_run(*, session: Session, site_id: int) -> AutomationRun | None:
+    return session.exec(select(AutomationRun).where(AutomationRun.site_id == site_id)
+                        .order_by(AutomationRun.id.desc()).limit(1)).first()
+
+
+def duration_seconds(run: AutomationRun, now: datetime | None = None) -> int:
+    """Wall time since start, excluding paused time."""
+    end = run.completed_at or now or utcnow()
+    paused = run.paused_seconds
+    if run.paused_at is not None and run.completed_at is None:
+        paused += max(0, int(((now or utcnow()) - run.paused_at).total_seconds()))
+    return max(0, int((end - run.started_at).total_seconds()) - paused)
+
+
+def _titles(s: Session, site_id: int, stage: int, limit: int) -> list[str]:
+    t = {1: (Keyword.keyword, Keyword.status, "new"), 2: (Cluster.name, Cluster.status, "new"),
+         3: (ContentIdea.idea_title, ContentIdea.status, "new"), 4: (Task.title, Task.status, "queued"),
+         5: (Content.title, Content.prompt_status, "pending"), 6: (Image.prompt, Image.status, "pending")}[stage]
+    col, status_col, pending = t
+    model = status_col.class_
+    rows = s.execute(sa.select(col).where(model.site_id == site_id, status_col == pending)
+                     .order_by(model.id).limit(limit)).scalars().all()
+    return [str(r)[:120] for r in rows]
+
+
+def processing_state(*, session: Session, run: AutomationRun) -> dict[str, Any]:
+    """The exact progress of a run: counts are *completed* items, never remaining ones."""
+    stages = {p.stage: p for p in session.exec(select(StageProgress).where(StageProgress.run_pk == run.id)).all()}
+    stage = min(max(run.current_stage, 1), 6)
+    prog = stages.get(stage)
+    total = prog.total_items if prog else 0
+    processed = prog.processed_items if prog else 0
+    failed = prog.failed_items if prog else 0
+    finished = bool(prog and prog.finished_at) or run.current_stage > 6
+    titles = _titles(session, run.site_id, stage, 4) if run.status == RunStatus.RUNNING.value else []
+    return {
+        "run_id": run.run_id,
+        "site_id": run.site_id,
+        "status": run.status,
+        "requested_action": run.requested_action,
+        "pause_reason": run.pause_reason,
+        "current_stage": stage,
+        "stage_name": STAGE_NAMES[stage],
+        "total_items": total,
+        "processed_items": processed,
+        "failed_items": failed,
+        "remaining_count": max(0, total - processed - failed),
+        "percentage": percentage(processed + failed, total, finished=finished),
+        "current_item": titles[0] if titles else None,
+        "up_next": titles[1:4],
+        "credits_used": run.total_credits_used,
+        "started_at": run.started_at.isoformat(),
+        "completed_at": run.completed_at.isoformat() if run.completed_at else None,
+        "duration_seconds": duration_seconds(run),
+        "as_of": utcnow().timestamp(),  # when duration_seconds was measured (live counters tick from here)
+        "error": run.error,
+        "stages": [
+            {"stage": n, "name": STAGE_NAMES[n],
+             "total_items": stages[n].total_items if n in stages else 0,
+             "processed_items": stages[n].processed_items if n in stages else 0,
+             "failed_items": stages[n].failed_items if n in stages else 0,
+             "credits_used": stages[n].credits_used if n in stages else 0,
+             "finished": bool(n in stages and stages[n].finished_at),
+             "result": run.stage_results.get(str(n), {})}
+            for n in range(1, 7)
+        ],
+    }
+
+
+def get_processing_state(*, run_id: str, site_id: int | None = None) -> dict[str, Any]:
+    with read_session() as s:
+        return processing_state(session=s, run=get_run(session=s, run_id=run_id, site_id=site_id))
+
+
+def run_summary(run: AutomationRun) -> dict[str, Any]:
+    return {"run_id": run.run_id, "status": run.status, "trigger": run.trigger,
+            "current_stage": run.current_stage, "pause_reason": run.pause_reason,
+            "started_at": run.started_at.isoformat(),
+            "completed_at": run.completed_at.isoformat() if run.completed_at else None,
+            "duration_seconds": duration_seconds(run), "total_credits_used": run.total_credits_used,
+            "error": run.error, "skip_reason": run.skip_reason}
+
+
+def history(*, session: Session, site_id: int, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+    runs = session.exec(select(AutomationRun).where(AutomationRun.site_id == site_id)
+                        .order_by(AutomationRun.id.desc()).limit(limit)).all()
+    return [run_summary(r) for r in runs]
+
+
+def logs(*, session: Session, run: AutomationRun, lines: int = 100) -> list[dict[str, Any]]:
+    if not 1 <= lines <= 5000:
+        raise ValidationError("lines must be between 1 and 5000.")
+    rows = session.exec(select(RunEvent).where(RunEvent.run_pk == run.id)
+                        .order_by(RunEvent.id.desc()).limit(lines)).all()
+    return [{"id": e.id, "stage": e.stage, "level": e.level, "message": e.message,
+             "created_at": e.created_at.isoformat()} for e in reversed(rows)]
+
+
+__all__ = [
+    "EventLevel", "cancel_run", "current_run", "get_processing_state", "history", "logs", "pause_run",
+    "processing_state", "resume_run", "retry_failed_items", "start_run",
+]

@@ -1,0 +1,379 @@
+"""The run loop: works one run, item by item, exactly once.
+
+For each stage, for each next eligible item:
+1. read ``requested_action`` (pause/cancel): stop cleanly if set;
+2. call the stage function (the AI call) outside any transaction, with retries;
+3. in ONE transaction: check the lease fence, write the output and statuses, charge the credits
+   with the idempotency key ``run:stage:item``, bump the StageProgress counters and heartbeat;
+4. after the commit, publish a progress event;
+5. a heartbeat thread keeps the lease fresh during long AI calls.
+
+A worker killed anywhere leaves either the whole item committed or nothing. A job works a run
+for at most ``SLICE_SECONDS``, then hands it to a fresh job (fairness across sites, bounded job
+timeouts); crash detection comes from heartbeats, never from the RQ job timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from igny8_app.ai.base import AIProvider, ProviderError, get_provider, interruptible_sleeper
+from igny8_app.db import write_session
+from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus
+from igny8_app.domain.errors import InsufficientCredits
+from igny8_app.domain.run_state import worker_stop
+from igny8_app.models import AutomationRun, StageProgress, utcnow
+from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
+from igny8_app.services import billing, run_events, stage_io
+from igny8_app.services.automation import mark_cancelled, processing_state, release_lock
+from igny8_app.services.pipeline import STAGE_NAMES
+from igny8_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+SLICE_SECONDS = 120
+MAX_ATTEMPTS = 3
+RETRY_BACKOFF_S = (0.5, 2.0, 5.0)
+STOP_POLL_S = 0.05
+
+
+class LeaseLost(Exception):
+    """Another job owns the run now (or it was paused/cancelled under us): stop, write nothing."""
+
+
+@dataclass
+class Lease:
+    run_pk: int
+    owner: str
+    fence: int
+
+
+# --- lease ---------------------------------------------------------------------------------------
+
+def acquire(run_pk: int, owner: str) -> Lease | None:
+    """Take the run if it is running and nobody live holds it. Returns None otherwise."""
+    timeout = timedelta(seconds=get_settings().heartbeat_timeout_s)
+    now = utcnow()
+    t = AutomationRun.__table__
+    with write_session() as s:
+        fence = s.execute(
+            sa.update(t).where(
+                t.c.id == run_pk, t.c.status == RunStatus.RUNNING.value,
+                sa.or_(t.c.lease_owner.is_(None), t.c.heartbeat_at.is_(None), t.c.heartbeat_at < now - timeout),
+            ).values(lease_owner=owner, lease_fence=t.c.lease_fence + 1, heartbeat_at=now)
+            .returning(t.c.lease_fence)
+        ).scalar_one_or_none()
+    return Lease(run_pk, owner, fence) if fence is not None else None
+
+
+def _fenced_run(s: Session, lease: Lease) -> AutomationRun:
+    """Load the run inside a write transaction and prove we still hold it (else LeaseLost)."""
+    run = s.exec(select(AutomationRun).where(AutomationRun.id == lease.run_pk).with_for_update()).one()
+    if run.lease_fence != lease.fence or run.lease_owner != lease.owner or run.status != RunStatus.RUNNING.value:
+        raise LeaseLost(run.run_id)
+    run.heartbeat_at = utcnow()
+    return run
+
+
+def release(lease: Lease) -> None:
+    t = AutomationRun.__table__
+    with write_session() as s:
+        s.execute(sa.update(t).where(t.c.id == lease.run_pk, t.c.lease_fence == lease.fence,
+                                     t.c.lease_owner == lease.owner).values(lease_owner=None))
+
+
+class Heartbeat(threading.Thread):
+    """Refreshes the lease while the loop works (including long AI calls)."""
+
+    def __init__(self, lease: Lease) -> None:
+        super().__init__(name=f"heartbeat-{lease.run_pk}", daemon=True)
+        self.lease = lease
+        self.stopped = threading.Event()
+        self.lost = threading.Event()
+        self.interval = max(0.5, get_settings().heartbeat_timeout_s / 4)
+
+    def run(self) -> None:
+        t = AutomationRun.__table__
+        while not self.stopped.wait(self.interval):
+            try:
+                with write_session() as s:
+                    n = s.execute(sa.update(t).where(t.c.id == self.lease.run_pk, t.c.lease_fence == self.lease.fence,
+                                                     t.c.lease_owner == self.lease.owner)
+                                  .values(heartbeat_at=utcnow())).rowcount
+                if not n:
+                    self.lost.set()
+                    return
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the timeout is several beats
+                log.warning("heartbeat failed for run %s", self.lease.run_pk, exc_info=True)
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def execute_run(run_pk: int, *, owner: str | None = None, provider: AIProvider | None = None,
+                slice_seconds: float = SLICE_SECONDS) -> str:
+    """Work the run until it pauses, is cancelled, completes, fails or its slice ends.
+
+    Returns what happened: 'not_acquired', 'paused', 'cancelled', 'completed', 'failed',
+    'continued' (slice over; a new job was queued) or 'lease_lost'."""
+    lease = acquire(run_pk, owner or default_owner())
+    if lease is None:
+        return "not_acquired"
+    beat = Heartbeat(lease)
+    beat.start()
+    try:
+        return _loop(lease, beat, provider, slice_seconds)
+    except LeaseLost:
+        return "lease_lost"
+    except Exception as exc:  # noqa: BLE001 - an unexpected error fails the run, recorded
+        log.exception("run %s failed", run_pk)
+        _fail(lease, exc)
+        return "failed"
+    finally:
+        beat.stopped.set()
+        beat.join(5)
+
+
+def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seconds: float) -> str:
+    started = time.monotonic()
+    stop_requested = _stop_checker(lease)
+    provider = provider or get_provider(sleeper=interruptible_sleeper(lambda: beat.lost.is_set()))
+    while True:
+        if beat.lost.is_set():
+            raise LeaseLost(str(lease.run_pk))
+        with write_session() as s:  # 1. pause/cancel requested? (also: stage bookkeeping)
+            run = _fenced_run(s, lease)
+            cfg = run.config_snapshot or {}
+            stop = worker_stop(run.requested_action)
+            if stop is not None:
+                return _stop(s, run, stop)
+            if run.current_stage > 6:
+                return _complete(s, run)
+            stage = run.current_stage
+            prog = _stage_progress(s, run, stage, cfg)
+            remaining = prog.total_items - prog.processed_items - prog.failed_items
+            item = None
+            if prog.finished_at is None and remaining > 0:
+                limit = int(cfg.get("stage_1_batch_size") or 20) if stage == 1 else 1
+                item = stage_io.next_item(s, stage, run.site_id, limit=min(limit, remaining), config=cfg)
+            if item is None:
+                _finish_stage(s, run, prog)
+                finished_stage = True
+            else:
+                finished_stage = False
+            run_id, site_id = run.run_id, run.site_id
+        if finished_stage:
+            run_events.publish(run, stage_done=stage)
+            if stage < 6:
+                _wait(float(cfg.get("between_stage_delay") or 0), stop_requested)  # a stop is seen next turn
+            continue
+        if time.monotonic() - started > slice_seconds:  # hand over to a fresh job
+            release(lease)
+            from igny8_app.jobs import enqueue_run_job
+
+            enqueue_run_job(lease.run_pk)
+            return "continued"
+        outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id)
+        if outcome in ("paused", "cancelled"):
+            return outcome
+        _wait(float(cfg.get("within_stage_delay") or 0), stop_requested)
+
+
+def _stop_checker(lease: Lease):
+    """A cheap read of requested_action, for interruptible delays."""
+    t = AutomationRun.__table__
+
+    def check() -> bool:
+        from igny8_app.db import read_session
+
+        with read_session() as s:
+            row = s.execute(sa.select(t.c.requested_action, t.c.lease_fence, t.c.status)
+                            .where(t.c.id == lease.run_pk)).one()
+        return bool(row.requested_action) or row.lease_fence != lease.fence or row.status != "running"
+
+    return check
+
+
+def _wait(seconds: float, should_stop) -> bool:  # noqa: ANN001
+    """Sleep up to ``seconds``, checking for pause/cancel every 100 ms. True if interrupted."""
+    if seconds <= 0:
+        return False
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if should_stop():
+            return True
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+    return False
+
+
+def _stage_progress(s: Session, run: AutomationRun, stage: int, cfg: dict[str, Any]) -> StageProgress:
+    prog = s.exec(select(StageProgress).where(StageProgress.run_pk == run.id, StageProgress.stage == stage)).one_or_none()
+    if prog is not None:
+        return prog
+    eligible = stage_io.count_eligible(s, stage, run.site_id)
+    cap_field = {1: "max_keywords_per_run", 2: "max_clusters_per_run", 3: "max_ideas_per_run",
+                 4: "max_tasks_per_run", 5: "max_content_per_run", 6: "max_images_per_run"}[stage]
+    cap = cfg.get(cap_field)
+    total = eligible if cap is None else min(eligible, int(cap))
+    skip_reason = None
+    if stage == 1 and total < MIN_KEYWORDS_TO_CLUSTER:
+        skip_reason = (f"Only {total} new keyword(s); clustering needs at least {MIN_KEYWORDS_TO_CLUSTER}."
+                       if total else "No new keywords to cluster.")
+        total = 0
+    prog = StageProgress(run_pk=run.id, stage=stage, total_items=total, started_at=utcnow())
+    s.add(prog)
+    s.flush()
+    results = dict(run.stage_results or {})
+    results[str(stage)] = {"total_items": total, **({"skipped": True, "skip_reason": skip_reason} if skip_reason else {})}
+    run.stage_results = results
+    msg = (f"Stage {stage} ({STAGE_NAMES[stage]}) skipped: {skip_reason}" if skip_reason
+           else f"Stage {stage} ({STAGE_NAMES[stage]}) started: {total} item(s).")
+    run_events.record(s, run, msg, stage=stage, kind="stage_start", total_items=total)
+    return prog
+
+
+def _finish_stage(s: Session, run: AutomationRun, prog: StageProgress) -> None:
+    now = utcnow()
+    if prog.finished_at is None:
+        prog.finished_at = now
+        s.add(prog)
+    results = dict(run.stage_results or {})
+    entry = dict(results.get(str(prog.stage), {}))
+    entry.update({"processed_items": prog.processed_items, "failed_items": prog.failed_items,
+                  "credits_used": prog.credits_used,
+                  "partial": prog.processed_items + prog.failed_items < prog.total_items})
+    results[str(prog.stage)] = entry
+    run.stage_results = results
+    run_events.record(s, run, f"Stage {prog.stage} complete: {prog.processed_items} processed, "
+                      f"{prog.failed_items} failed, {prog.credits_used} credits.", stage=prog.stage,
+                      kind="stage_complete")
+    run.current_stage = prog.stage + 1
+    s.add(run)
+
+
+def _call_with_retries(provider: AIProvider, item: stage_io.WorkItem):  # noqa: ANN202
+    last: Exception | None = None
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return stage_io.compute(provider, item), None
+        except ProviderError as exc:
+            last = exc
+            if not exc.retryable or attempt == MAX_ATTEMPTS - 1:
+                break
+            time.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
+    return None, last
+
+
+def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, run_id: str, site_id: int) -> str:
+    result, error = _call_with_retries(provider, item)  # 2. outside any transaction
+    if error is None and item.stage == 6:
+        stage_io.save_media(item, result, site_id)
+    try:
+        with write_session() as s:  # 3. one transaction
+            run = _fenced_run(s, lease)
+            prog = s.exec(select(StageProgress).where(StageProgress.run_pk == run.id,
+                                                      StageProgress.stage == item.stage)).one()
+            if error is not None:
+                stage_io.mark_failed(s, item, str(error))
+                prog.failed_items += len(item.ids)
+                run_events.record(s, run, f"Failed: {item.title} — {error}", stage=item.stage,
+                                  level=EventLevel.WARNING, kind="stage_item_failed")
+            else:
+                applied = stage_io.apply(s, item, result, run_id=run_id, site_id=site_id)
+                credits = 0
+                if applied.operation and applied.usage is not None:
+                    tx = billing.charge(session=s, account_id=run.account_id, operation_type=applied.operation,
+                                        usage=applied.usage, idempotency_key=f"{run_id}:{item.stage}:{item.key}",
+                                        run_id=run_id, site_id=site_id, stage=item.stage,
+                                        object_type=applied.object_type, object_id=applied.object_id,
+                                        description=f"{STAGE_NAMES[item.stage]}: {item.title}"[:500])
+                    credits = -tx.amount
+                prog.processed_items += applied.processed
+                prog.credits_used += credits
+                run.total_credits_used += credits
+                run_events.trace(run, "stage_item_processed", stage=item.stage, item=item.key, credits=credits)
+                if (prog.processed_items // max(applied.processed, 1)) % run_events.PROGRESS_EVERY_N == 0:
+                    run_events.record(s, run, f"Progress: {prog.processed_items}/{prog.total_items} processed.",
+                                      stage=item.stage, kind="stage_progress")
+            s.add(prog)
+            s.add(run)
+            s.flush()
+            state = processing_state(session=s, run=run)
+    except InsufficientCredits as exc:
+        return _pause_for_credits(lease, exc)
+    except stage_io.StaleItem:
+        log.warning("item %s of run %s was already processed; skipped", item.key, run_id)
+        return "stale"
+    run_events.publish(run, state)  # 4. after the commit
+    return "done" if error is None else "failed_item"
+
+
+def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
+    with write_session() as s:
+        run = _fenced_run(s, lease)
+        run.status, run.pause_reason, run.paused_at = RunStatus.PAUSED.value, PauseReason.INSUFFICIENT_CREDITS.value, utcnow()
+        run.requested_action, run.lease_owner = None, None
+        run_events.record(s, run, f"Paused: {exc.message} Add credits, then resume.", level=EventLevel.WARNING,
+                          kind="pause")
+        s.add(run)
+        s.flush()
+        state = processing_state(session=s, run=run)
+    run_events.publish(run, state)
+    return "paused"
+
+
+def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:
+    now = utcnow()
+    if stop is RunStatus.PAUSED:
+        run.status, run.paused_at, run.pause_reason = RunStatus.PAUSED.value, now, PauseReason.OPERATOR.value
+        run.requested_action = None
+        run_events.record(s, run, "Paused by operator after the current item.", kind="pause")
+    else:
+        mark_cancelled(s, run, now, "Cancelled by operator after the current item.")
+    run.lease_owner = None
+    s.add(run)
+    s.flush()
+    state = processing_state(session=s, run=run)
+    s.commit()
+    run_events.publish(run, state)
+    return stop.value
+
+
+def _complete(s: Session, run: AutomationRun) -> str:
+    run.status, run.completed_at, run.lease_owner = RunStatus.COMPLETED.value, utcnow(), None
+    release_lock(s, run)
+    run_events.record(s, run, f"Run completed: {run.total_credits_used} credits used.", kind="run_complete")
+    s.add(run)
+    s.flush()
+    state = processing_state(session=s, run=run)
+    s.commit()
+    run_events.publish(run, state)
+    return "completed"
+
+
+def _fail(lease: Lease, exc: Exception) -> None:
+    try:
+        with write_session() as s:
+            run = s.exec(select(AutomationRun).where(AutomationRun.id == lease.run_pk).with_for_update()).one()
+            if run.lease_fence != lease.fence or run.status != RunStatus.RUNNING.value:
+                return
+            run.status, run.completed_at, run.lease_owner = RunStatus.FAILED.value, utcnow(), None
+            run.error = f"{type(exc).__name__}: {exc}"[:2000]
+            release_lock(s, run)
+            run_events.record(s, run, f"Run failed: {run.error}", level=EventLevel.ERROR, kind="run_failed")
+            s.add(run)
+        run_events.publish(run)
+    except Exception:  # noqa: BLE001
+        log.exception("could not record the failure of run %s", lease.run_pk)

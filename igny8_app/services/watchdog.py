@@ -1,0 +1,44 @@
+"""Crash recovery: a run that is ``running`` but whose heartbeat is stale has lost its worker
+(killed, machine gone, Redis restarted and the job lost). Queue a new job for it. The new job's
+lease acquisition is what makes this safe to run from every worker at once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from igny8_app.db import write_session
+from igny8_app.domain.enums import RunStatus
+from igny8_app.models import AutomationRun, utcnow
+from igny8_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def recover_stale_runs() -> list[int]:
+    """Queue a job for every running run with a stale heartbeat; returns their ids.
+
+    The claim (bumping heartbeat_at) is a conditional update, so of several watchdogs only one
+    queues a job per timeout window."""
+    from igny8_app.jobs import enqueue_run_job
+
+    timeout = timedelta(seconds=get_settings().heartbeat_timeout_s)
+    now = utcnow()
+    t = AutomationRun.__table__
+    with write_session() as s:
+        stale = s.execute(sa.select(t.c.id).where(t.c.status == RunStatus.RUNNING.value,
+                                                  sa.or_(t.c.heartbeat_at.is_(None), t.c.heartbeat_at < now - timeout))
+                          ).scalars().all()
+        claimed = []
+        for run_pk in stale:
+            n = s.execute(sa.update(t).where(t.c.id == run_pk, t.c.status == RunStatus.RUNNING.value,
+                                             sa.or_(t.c.heartbeat_at.is_(None), t.c.heartbeat_at < now - timeout))
+                          .values(heartbeat_at=now, lease_owner=None)).rowcount
+            if n:
+                claimed.append(run_pk)
+    for run_pk in claimed:
+        log.warning("run %s: heartbeat stale; queuing a recovery job", run_pk)
+        enqueue_run_job(run_pk)
+    return claimed
