@@ -19,8 +19,10 @@ from igny8_app.domain.errors import DomainError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="IGNY8 Automation command line.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 billing_app = typer.Typer(no_args_is_help=True, help="Credit ledger.")
+run_app = typer.Typer(no_args_is_help=True, help="Automation runs: start, pause, resume, cancel, status.")
 app.add_typer(db_app, name="db")
 app.add_typer(billing_app, name="billing")
+app.add_typer(run_app, name="run")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -210,6 +212,81 @@ def reconcile(as_json: JsonOpt = False) -> None:
     _out(data, as_json, "\n".join(text))
     if not report.ok:
         raise typer.Exit(2)
+
+
+# --- automation runs ----------------------------------------------------------------------------
+
+RunIdArg = Annotated[str, typer.Argument(help="Run id, e.g. run_20250101_120000_manual_ab12cd.")]
+
+
+def _state_text(state: dict) -> str:
+    extra = f", {state['requested_action']} requested" if state.get("requested_action") else ""
+    extra += f", reason {state['pause_reason']}" if state.get("pause_reason") else ""
+    return (f"{state['run_id']}: {state['status']}{extra} — stage {state['current_stage']} ({state['stage_name']}) "
+            f"{state['processed_items']}/{state['total_items']} ({state['percentage']}%), "
+            f"{state['credits_used']} credits, {state['duration_seconds']} s")
+
+
+@run_app.command("start")
+def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
+    """Start a manual run for a site (queued for the workers)."""
+    from igny8_app.services import automation
+
+    try:
+        run = automation.start_run(site_id=site, trigger="manual")
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out({"run_id": run.run_id}, as_json, f"Started {run.run_id} for site {site}.")
+
+
+def _run_action(action: str, run_id: str, as_json: bool) -> None:
+    from igny8_app.services import automation
+
+    service = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run,
+               "status": automation.get_processing_state}[action]
+    try:
+        state = service(run_id=run_id)
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out(state, as_json, _state_text(state))
+
+
+@run_app.command("pause")
+def run_pause(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+    """Pause a run after its current item (at once when no worker holds it)."""
+    _run_action("pause", run_id, as_json)
+
+
+@run_app.command("resume")
+def run_resume(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+    """Resume a paused run with its next unprocessed item."""
+    _run_action("resume", run_id, as_json)
+
+
+@run_app.command("cancel")
+def run_cancel(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+    """Cancel a run after its current item; final."""
+    _run_action("cancel", run_id, as_json)
+
+
+@run_app.command("status")
+def run_status(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+    """The processing state of a run, whatever its status."""
+    _run_action("status", run_id, as_json)
+
+
+@run_app.command("retry-failed")
+def run_retry_failed(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
+    """Put a site's failed items back in their queues."""
+    from igny8_app.services import automation
+
+    try:
+        counts = automation.retry_failed_items(site_id=site)
+    except DomainError as exc:
+        _fail(exc, as_json)
+    total = sum(counts.values())
+    _out({"site_id": site, "retried": counts, "total": total}, as_json,
+         f"Requeued {total} failed item(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from igny8_app.api.auth_routes import routes as auth_routes
+from igny8_app.api.automation_routes import routes as automation_routes
+from igny8_app.api.openapi import routes as openapi_routes
 from igny8_app.pages.admin import AdminState, admin_page
 from igny8_app.pages.automation import AutomationState, automation_page
 from igny8_app.pages.billing import BillingState, billing_page
@@ -12,7 +14,7 @@ from igny8_app.pages.keywords import KeywordsState, keywords_page
 from igny8_app.pages.login import login_page
 from igny8_app.state import SessionState
 
-api = Starlette(routes=[*auth_routes])
+api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes])
 
 app = rx.App(api_transformer=api)  # theme: RadixThemesPlugin in rxconfig.py
 
