@@ -1,0 +1,215 @@
+"""REST API for an account's billing: ``/api/v1/billing/…`` (conventions of automation_routes).
+
+Bearer-token auth; ``account_id`` picks the account (optional when the caller belongs to exactly
+one). Owners and admins of the account (and platform admins) may read it; editors and viewers get
+403, strangers 404 (nothing leaks). Errors are ``{"error": code, "detail": message}``. Every path
+answers with and without a trailing slash; a wrong method gets a JSON 405.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from igny8_app.api.common import bearer_token, error_response
+from igny8_app.api.files import invoice_pdf_bytes, pdf_response, usage_csv_response
+from igny8_app.db import read_session, write_session
+from igny8_app.domain.errors import DomainError, NotFound, ValidationError
+from igny8_app.domain.roles import Permission
+from igny8_app.services import accounts, billing, billing_profile, invoices, payments, usage
+
+PREFIX = "/api/v1/billing"
+MAX_ID = 2**31 - 1
+_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def int_param(params: QueryParams, name: str, *, default: int | None = None, lo: int = 1, hi: int = MAX_ID) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise ValidationError(f"The query parameter '{name}' is required.")
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise ValidationError(f"'{name}' must be an integer between {lo} and {hi}.")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Call:
+    user_id: int
+    account_id: int
+    params: QueryParams
+    path: dict[str, Any]
+    body: dict[str, Any]
+
+
+def authorize(token: str | None, params: QueryParams, path: dict, body: dict) -> Call:
+    with write_session() as s:
+        user = accounts.resolve_api_token(session=s, token=token)
+        if params.get("account_id"):
+            account_id = int_param(params, "account_id")
+        else:
+            mine = accounts.user_accounts(session=s, user=user)
+            if len(mine) != 1:
+                raise ValidationError("Pass 'account_id': you belong to several accounts (or none).")
+            account_id = mine[0][0].id
+        accounts.authorize_account(session=s, user=user, account_id=account_id, permission=Permission.MANAGE)
+        return Call(user.id, account_id, params, path, body)
+
+
+def endpoint(method: str, handler: Callable[[Call], Any], auth: Callable[..., Any] = authorize):  # noqa: ANN201
+    allowed = {method, "HEAD"} if method == "GET" else {method}
+
+    async def handle(request: Request) -> Response:
+        if request.method not in allowed:
+            return JSONResponse({"error": "method_not_allowed", "detail": f"Use {method} for this endpoint."},
+                                status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
+        body: dict[str, Any] = {}
+        if method == "POST" and (await request.body()):
+            try:
+                body = await request.json()
+            except ValueError:
+                return error_response(ValidationError("The request body must be JSON."))
+            if not isinstance(body, dict):
+                return error_response(ValidationError("The request body must be a JSON object."))
+        try:
+            def run() -> Any:
+                return handler(auth(bearer_token(request), request.query_params, dict(request.path_params), body))
+            result = await run_in_threadpool(run)
+        except DomainError as exc:
+            return error_response(exc)
+        if isinstance(result, Response):
+            return result
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        return JSONResponse(payload, status_code=status)
+
+    handle.__name__ = handler.__name__.lstrip("_")
+    return handle
+
+
+def page_params(c: Call) -> tuple[int, int]:
+    return int_param(c.params, "page", default=1, hi=1_000_000), int_param(c.params, "per_page", default=50, hi=200)
+
+
+def usage_filter(c: Call) -> usage.UsageFilter:
+    p = c.params
+    return usage.UsageFilter.parse(date_from=p.get("from"), date_to=p.get("to"), operation=p.get("operation"),
+                                   site_id=p.get("site_id"), run_id=p.get("run_id"))
+
+
+# --- handlers -----------------------------------------------------------------------------------
+
+def _balance(c: Call) -> Any:
+    with read_session() as s:
+        return {"account_id": c.account_id, "balance": billing.balance(session=s, account_id=c.account_id),
+                "used_this_month": usage.used_since(session=s, account_id=c.account_id, since=usage.month_start()),
+                "low_balance_threshold": billing_profile.get_settings(session=s, account_id=c.account_id)[
+                    "low_balance_threshold"],
+                "low_balance_notice": billing_profile.low_balance_notice(session=s, account_id=c.account_id)}
+
+
+def _rows(c: Call, f: usage.UsageFilter) -> Any:
+    page, per_page = page_params(c)
+    with read_session() as s:
+        rows, totals = usage.history_page(session=s, account_id=c.account_id, f=f, page=page, per_page=per_page)
+    return {"page": page, "per_page": per_page, "total": totals.rows, "credits_used": totals.credits_used,
+            "net_change": totals.net_change,
+            "results": [{**r, "created_at": r["created_at"].isoformat()} for r in rows]}
+
+
+def _transactions(c: Call) -> Any:
+    return _rows(c, usage_filter(c))
+
+
+def _usage(c: Call) -> Any:
+    if c.params.get("format") == "csv":
+        return usage_csv_response(c.account_id, usage_filter(c))
+    days = int_param(c.params, "days", default=30, hi=366)
+    with read_session() as s:
+        return {"account_id": c.account_id, "days": usage.daily_usage(session=s, account_id=c.account_id, days=days),
+                "used_this_month": usage.used_since(session=s, account_id=c.account_id, since=usage.month_start())}
+
+
+def _invoices(c: Call) -> Any:
+    page, per_page = page_params(c)
+    with read_session() as s:
+        rows, total = invoices.list_invoices(session=s, account_id=c.account_id, limit=per_page,
+                                             offset=(page - 1) * per_page)
+    return {"page": page, "per_page": per_page, "total": total, "results": rows}
+
+
+def _invoice(c: Call) -> Any:
+    with read_session() as s:
+        view = invoices.get_invoice(session=s, invoice_id=c.path["invoice_id"], account_id=c.account_id)
+        return {**invoices.invoice_dict(view.invoice, view.account_name),
+                "billing_profile": view.invoice.billing_snapshot,
+                "lines": [invoices.line_dict(x, view.invoice.currency) for x in view.lines]}
+
+
+def _invoice_pdf(c: Call) -> Any:
+    with read_session() as s:  # scope to the account first: another account's invoice is a 404
+        invoices.get_invoice(session=s, invoice_id=c.path["invoice_id"], account_id=c.account_id)
+    number, data = invoice_pdf_bytes(c.user_id, c.path["invoice_id"])
+    return pdf_response(number, data)
+
+
+def _payments(c: Call) -> Any:
+    page, per_page = page_params(c)
+    with read_session() as s:
+        rows, total = payments.list_payments(session=s, account_id=c.account_id, limit=per_page,
+                                             offset=(page - 1) * per_page)
+    return {"page": page, "per_page": per_page, "total": total, "results": rows}
+
+
+def _buy(c: Call) -> Any:
+    package_id = c.body.get("package_id")
+    if not isinstance(package_id, int):
+        raise ValidationError("'package_id' (an integer) is required.")
+    with write_session() as s:
+        inv, pay = payments.buy_package(session=s, account_id=c.account_id, package_id=package_id,
+                                        method=c.body.get("method") or "bank_transfer")
+        return 201, {"invoice": invoices.invoice_dict(inv), "payment": payments.payment_dict(pay, inv.number),
+                     "bank_instructions": payments.bank_instructions(pay)}
+
+
+def _packages(c: Call) -> Any:
+    with read_session() as s:
+        return {"results": [payments.package_dict(p) for p in payments.list_packages(session=s)]}
+
+
+ENDPOINTS: list[tuple[str, str, Callable[[Call], Any]]] = [
+    ("balance", "GET", _balance),
+    ("transactions", "GET", _transactions),
+    ("usage", "GET", _usage),
+    ("invoices", "GET", _invoices),
+    ("invoices/{invoice_id:int}", "GET", _invoice),
+    ("invoices/{invoice_id:int}/pdf", "GET", _invoice_pdf),
+    ("payments", "GET", _payments),
+    ("payments/buy", "POST", _buy),
+    ("credit-packages", "GET", _packages),
+]
+
+
+def _not_found_on_bad_id(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    def wrapped(c: Call) -> Any:
+        if "invoice_id" in c.path and not 1 <= int(c.path["invoice_id"]) <= MAX_ID:
+            raise NotFound("Invoice not found.")
+        return handler(c)
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+routes = [
+    Route(f"{PREFIX}/{name}{slash}", endpoint(method, _not_found_on_bad_id(handler)), methods=_ANY_METHOD,
+          name=f"billing_{name}{slash and '_slash'}")
+    for name, method, handler in ENDPOINTS
+    for slash in ("", "/")
+]

@@ -1,0 +1,204 @@
+"""Platform admin use cases: credit costs (with an audit trail and a run-cost preview), accounts
+overview, credit adjustments, and credit packages. Every function checks the acting superuser."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from igny8_app.domain import invoices as rules
+from igny8_app.domain.costs import CostRule, Usage, credits_for
+from igny8_app.domain.enums import CostUnit, TransactionType
+from igny8_app.domain.errors import Conflict, NotFound, ValidationError
+from igny8_app.models import (
+    Account,
+    CreditCostAudit,
+    CreditCostConfig,
+    CreditPackage,
+    CreditUsageDaily,
+    Membership,
+    Site,
+    User,
+    utcnow,
+)
+from igny8_app.services import billing, estimate
+from igny8_app.services.payments import require_superuser
+from igny8_app.services.usage import month_start
+
+MAX_COST = 10_000
+MAX_ADJUST = 10_000_000
+PREVIEW_KEYWORDS = 100
+PREVIEW_BATCH = 20  # stage 1 batch size of a default run
+PREVIEW_IN_ARTICLE_IMAGES = 1
+
+
+def _int(raw: Any, name: str, lo: int, hi: int) -> int:
+    s = str(raw).strip().replace(",", "")
+    if not s.lstrip("-").isdigit():
+        raise ValidationError(f"{name} must be a whole number.")
+    v = int(s)
+    if not lo <= v <= hi:
+        raise ValidationError(f"{name} must be between {lo:,} and {hi:,}.")
+    return v
+
+
+# --- credit costs -------------------------------------------------------------------------------
+
+def _cost_snapshot(c: CreditCostConfig) -> dict[str, Any]:
+    return {"credits_cost": c.credits_cost, "unit": c.unit, "is_active": c.is_active}
+
+
+def update_cost(*, session: Session, admin_user_id: int, operation_type: str, credits_cost: Any, unit: str,
+                is_active: bool) -> CreditCostConfig:
+    """Change one operation's price; it applies to the next item charged. Audited (old -> new)."""
+    require_superuser(session, admin_user_id)
+    cost = _int(credits_cost, "The cost", 0, MAX_COST)
+    try:
+        unit = CostUnit(unit).value
+    except ValueError:
+        raise ValidationError(f"Unknown unit '{unit}'.") from None
+    cfg = session.exec(select(CreditCostConfig).where(CreditCostConfig.operation_type == operation_type)
+                       .with_for_update()).one_or_none()
+    if cfg is None:
+        raise NotFound(f"No cost is configured for '{operation_type}'.")
+    old = _cost_snapshot(cfg)
+    cfg.credits_cost, cfg.unit, cfg.is_active = cost, unit, bool(is_active)
+    new = _cost_snapshot(cfg)
+    if old == new:
+        return cfg
+    cfg.updated_by, cfg.updated_at = admin_user_id, utcnow()
+    session.add(cfg)
+    session.add(CreditCostAudit(operation_type=operation_type, old_value=old, new_value=new,
+                                changed_by=admin_user_id, changed_at=cfg.updated_at))
+    session.flush()
+    return cfg
+
+
+def cost_audit(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.select(CreditCostAudit, User.email).outerjoin(User, User.id == CreditCostAudit.changed_by)
+        .order_by(CreditCostAudit.id.desc()).limit(limit)
+    ).all()
+    out = []
+    for a, email in rows:
+        changes = [f"{k}: {a.old_value.get(k)} → {a.new_value.get(k)}" for k in a.new_value
+                   if a.old_value.get(k) != a.new_value.get(k)]
+        out.append({"id": a.id, "operation": a.operation_type, "who": email or "(deleted user)",
+                    "when": a.changed_at.strftime("%Y-%m-%d %H:%M"), "change": "; ".join(changes),
+                    "old": a.old_value, "new": a.new_value})
+    return out
+
+
+def typical_run_cost(rules_by_op: dict[str, CostRule], *, keywords: int = PREVIEW_KEYWORDS) -> dict[str, Any]:
+    """What a run over ``keywords`` new keywords costs, with the averages of services/estimate.py."""
+    batch = PREVIEW_BATCH
+    kw = keywords if keywords >= estimate.MIN_KEYWORDS_TO_CLUSTER else 0
+    clusters = math.ceil(kw / estimate.KEYWORDS_PER_CLUSTER)
+    ideas = clusters * estimate.IDEAS_PER_CLUSTER
+    content = ideas
+    images = content * (1 + PREVIEW_IN_ARTICLE_IMAGES)
+    r = rules_by_op
+    stages = {
+        "clustering": credits_for(r["clustering"], Usage(requests=1, items=batch)) * math.ceil(kw / batch),
+        "ideas": credits_for(r["ideas"], Usage(items=estimate.IDEAS_PER_CLUSTER)) * clusters,
+        "content": credits_for(r["content"], Usage(words=estimate.AVERAGE_WORDS)) * content,
+        "image_prompts": credits_for(r["image_prompts"], Usage(items=1 + PREVIEW_IN_ARTICLE_IMAGES)) * content,
+        "images": credits_for(r["images"], Usage(images=1)) * images,
+    }
+    return {"keywords": kw, "stages": stages, "total": sum(stages.values()),
+            "items": {"clusters": clusters, "ideas": ideas, "content": content, "images": images}}
+
+
+def current_rules(*, session: Session) -> dict[str, CostRule]:
+    return {c.operation_type: CostRule(c.credits_cost, c.unit, c.tokens_per_credit, c.min_credits, c.is_active)
+            for c in billing.list_cost_configs(session=session)}
+
+
+def preview_with(*, session: Session, operation_type: str, credits_cost: Any, unit: str, is_active: bool
+                 ) -> dict[str, Any]:
+    """The typical run's cost now, and with one operation's proposed price (nothing is saved)."""
+    now = current_rules(session=session)
+    if operation_type not in now:
+        raise NotFound(f"No cost is configured for '{operation_type}'.")
+    cost = _int(credits_cost, "The cost", 0, MAX_COST)
+    try:
+        CostUnit(unit)
+    except ValueError:
+        raise ValidationError(f"Unknown unit '{unit}'.") from None
+    old = now[operation_type]
+    proposed = {**now, operation_type: CostRule(cost, unit, old.tokens_per_credit, old.min_credits, bool(is_active))}
+    return {"current": typical_run_cost(now), "proposed": typical_run_cost(proposed)}
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+def accounts_overview(*, session: Session, admin_user_id: int, search: str = "", limit: int = 100
+                      ) -> list[dict[str, Any]]:
+    require_superuser(session, admin_user_id)
+    D = CreditUsageDaily.__table__
+    used = (sa.select(D.c.account_id, sa.func.sum(-D.c.amount).label("used"))
+            .where(D.c.type == TransactionType.DEDUCTION.value, D.c.day >= month_start())
+            .group_by(D.c.account_id).subquery())
+    sites = sa.select(Site.account_id, sa.func.count().label("n")).group_by(Site.account_id).subquery()
+    users = sa.select(Membership.account_id, sa.func.count().label("n")).group_by(Membership.account_id).subquery()
+    q = (sa.select(Account.id, Account.name, Account.credits, Account.low_balance_threshold,
+                   sa.func.coalesce(used.c.used, 0), sa.func.coalesce(sites.c.n, 0), sa.func.coalesce(users.c.n, 0))
+         .outerjoin(used, used.c.account_id == Account.id).outerjoin(sites, sites.c.account_id == Account.id)
+         .outerjoin(users, users.c.account_id == Account.id).order_by(Account.name).limit(limit))
+    if search.strip():
+        q = q.where(Account.name.ilike(f"%{search.strip()}%"))
+    return [{"id": i, "name": n, "balance": b, "threshold": th, "used_this_month": int(u), "sites": int(s),
+             "users": int(us), "low": b < th} for i, n, b, th, u, s, us in session.execute(q).all()]
+
+
+def adjust_credits(*, session: Session, admin_user_id: int, account_id: int, amount: Any, reason: str,
+                   idempotency_key: str) -> dict[str, Any]:
+    """A manual correction (positive or negative) with a required reason. Idempotent on the key the
+    dialog generated when it opened, so a double submit adjusts once."""
+    require_superuser(session, admin_user_id)
+    value = _int(amount, "The amount", -MAX_ADJUST, MAX_ADJUST)
+    if session.get(Account, account_id) is None:
+        raise NotFound("Account not found.")
+    tx = billing.adjust(session=session, account_id=account_id, amount=value, reason=reason,
+                        admin_user_id=admin_user_id, idempotency_key=f"admin-adjust:{idempotency_key}")
+    return {"transaction_id": tx.id, "amount": tx.amount, "balance_after": tx.balance_after}
+
+
+# --- credit packages ----------------------------------------------------------------------------
+
+def save_package(*, session: Session, admin_user_id: int, package_id: int | None, name: str, credits: Any,
+                 price: Any, is_active: bool) -> CreditPackage:
+    """Create (package_id None) or update a package. ``price`` is in currency units, e.g. '79.00'."""
+    require_superuser(session, admin_user_id)
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("A package needs a name of at most 120 characters.")
+    n_credits = _int(credits, "Credits", 1, 100_000_000)
+    price_cents = parse_price(price)
+    clash = session.exec(select(CreditPackage).where(CreditPackage.name == name)).one_or_none()
+    if clash is not None and clash.id != package_id:
+        raise Conflict(f"A package named '{name}' already exists.")
+    if package_id is None:
+        pkg = CreditPackage(name=name, credits=n_credits, price_cents=price_cents, is_active=bool(is_active))
+    else:
+        pkg = session.get(CreditPackage, package_id)
+        if pkg is None:
+            raise NotFound("Package not found.")
+        pkg.name, pkg.credits, pkg.price_cents, pkg.is_active = name, n_credits, price_cents, bool(is_active)
+    session.add(pkg)
+    session.flush()
+    return pkg
+
+
+def parse_price(raw: Any) -> int:
+    s = str(raw).strip().replace(",", "").lstrip("$")
+    whole, _, frac = s.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise ValidationError("The price must look like 79 or 79.00.")
+    cents = int(whole) * 100 + int((frac or "0").ljust(2, "0"))
+    if not 0 < cents <= rules.MAX_UNIT_PRICE_CENTS:
+        raise ValidationError("The price must be more than 0 and at most 1,000,000.00.")
+    return cents
