@@ -33,8 +33,16 @@ class Watchdog(threading.Thread):
                 log.warning("watchdog turn failed", exc_info=True)
 
 
+def _preload() -> None:
+    """Import the engine (scikit-learn, Pillow, the services) once in the parent: RQ forks a work
+    horse per job, and each fork then starts warm instead of spending seconds on imports."""
+    import igny8_app.ai.offline  # noqa: F401
+    import igny8_app.services.run_loop  # noqa: F401
+
+
 def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _preload()
     watchdog = None
     if not burst:
         watchdog = Watchdog()

@@ -60,12 +60,13 @@ def _controls(state: Any) -> rx.Component:
     run = state.run
     status = run["status"].to(str)
     requested = run["requested_action"].to(str)
+    has_request = (requested == "pause") | (requested == "cancel")  # null-safe (JSON null is not "")
     busy = state.pending_action != ""
     return rx.hstack(
         rx.cond(
             status == "running",
             rx.button(rx.cond(state.pending_action == "pause", rx.spinner(size="1"), rx.icon("pause", size=14)),
-                      "Pause", on_click=state.pause, disabled=busy | (requested != "") | ~state.can_run,
+                      "Pause", on_click=state.pause, disabled=busy | has_request | ~state.can_run,
                       variant="soft", color_scheme="amber", id="pause-button"),
         ),
         rx.cond(
@@ -166,7 +167,7 @@ def processing_card(state: Any) -> rx.Component:
                           rx.text(overall.to_string(), "%", size="1", color_scheme="gray"), width="100%",
                           align="center"),
                 rx.cond(
-                    run["current_item"].to(str) != "",
+                    (status == "running") & run["current_item"].to(bool),
                     rx.vstack(
                         rx.text("Now: ", rx.text.strong(run["current_item"].to(str)), size="2", id="current-item"),
                         rx.text("Up next", size="1", color_scheme="gray", weight="medium"),

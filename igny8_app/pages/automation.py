@@ -203,6 +203,8 @@ class AutomationState(SessionState):
         """Why Run now is disabled, or ''."""
         if self.run.get("status") in ("running", "paused"):
             return "A run is already active for this site."
+        if not any(st.get("pending") for st in self.stages):
+            return "Nothing is waiting in any stage: import keywords first."
         if self.balance < self.estimate_needed:
             return (f"Not enough credits: starting needs {self.estimate_needed:,} "
                     f"(1.2 × the estimate of {self.estimate_total:,}); the balance is {self.balance:,}.")
@@ -214,10 +216,23 @@ PAGE_LOADERS["/automation"] = AutomationState.load_automation
 
 # --- view ---------------------------------------------------------------------------------------
 
-def _stage_card(stage: rx.Var) -> rx.Component:
+def _stage_state(stage: rx.Var) -> rx.Var:
+    """waiting / active / done / skipped / failed, from the run and the queue counts."""
     run = AutomationState.run
     number = stage["stage"].to(int)
-    is_active = AutomationState.run_active & (run["current_stage"].to(int) == number)
+    current = run["current_stage"].to(int)
+    result = run["stages"].to(list[dict[str, Any]])[number - 1]["result"].to(dict[str, Any])
+    return rx.cond(
+        AutomationState.run_active & (current == number), "active",
+        rx.cond(AutomationState.run_active & (current < number), "waiting",
+                rx.cond(result["skipped"].to(bool) & (AutomationState.run.length() > 0), "skipped",
+                        rx.cond(stage["failed"].to(int) > 0, "failed",
+                                rx.cond(stage["pending"].to(int) > 0, "waiting", "done")))))
+
+
+def _stage_card(stage: rx.Var) -> rx.Component:
+    state = _stage_state(stage)
+    is_active = state == "active"
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -226,12 +241,11 @@ def _stage_card(stage: rx.Var) -> rx.Component:
                           color=rx.cond(is_active, "white", "var(--gray-11)")),
                 rx.text("Stage ", stage["stage"].to_string(), size="1", color_scheme="gray", weight="medium"),
                 rx.spacer(),
-                rx.cond(is_active, rx.badge("active", color_scheme="indigo", variant="solid"),
-                        rx.cond(stage["failed"].to(int) > 0,
-                                rx.badge(stage["failed"].to_string(), " failed", color_scheme="red"),
-                                rx.cond(stage["pending"].to(int) == 0, rx.badge("done", color_scheme="green",
-                                                                                variant="soft"),
-                                        rx.badge("waiting", color_scheme="gray", variant="soft")))),
+                rx.badge(rx.cond(state == "failed", stage["failed"].to_string() + " failed", state),
+                         variant=rx.cond(is_active, "solid", "soft"),
+                         color_scheme=rx.match(state, ("active", "indigo"), ("done", "green"), ("skipped", "amber"),
+                                               ("failed", "red"), "gray"),
+                         class_name="stage-state"),
                 width="100%",
                 align="center",
             ),

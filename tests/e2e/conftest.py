@@ -12,7 +12,8 @@ from tests.live_app import start_live_app, stop_live_app
 
 @pytest.fixture(scope="session")
 def live_app(redis_url, tmp_path_factory):
-    app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=redis_url)
+    app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=redis_url, workers=2,
+                         extra_env={"OFFLINE_AI_DELAY_MS": "120", "RUN_HEARTBEAT_TIMEOUT_S": "10"})
     yield app
     stop_live_app(app)
 
