@@ -3,18 +3,23 @@
 import reflex as rx
 from starlette.applications import Starlette
 
+from igny8_app.api.admin_routes import routes as admin_routes
 from igny8_app.api.auth_routes import routes as auth_routes
+from igny8_app.api.billing_routes import routes as billing_routes
+from igny8_app.api.files import routes as file_routes
 from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
-from igny8_app.pages.admin import AdminState, admin_page
+from igny8_app.pages import admin_views, billing_views
+from igny8_app.pages.admin import AdminState
 from igny8_app.pages.automation import AutomationState, automation_page
-from igny8_app.pages.billing import BillingState, billing_page
+from igny8_app.pages.billing import BillingState
 from igny8_app.pages.content import ContentState, content_page
 from igny8_app.pages.keywords import KeywordsState, keywords_page
 from igny8_app.pages.login import login_page
 from igny8_app.state import SessionState
 
-api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes])
+api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,
+                        *file_routes])
 
 app = rx.App(api_transformer=api)  # theme: RadixThemesPlugin in rxconfig.py
 
@@ -31,7 +36,16 @@ app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
              on_load=[SessionState.load_session, AutomationState.load_automation])
 app.add_page(content_page, route="/content", title="Content · IGNY8",
              on_load=[SessionState.load_session, ContentState.load_content])
-app.add_page(billing_page, route="/billing", title="Billing · IGNY8",
-             on_load=[SessionState.load_session, BillingState.load_billing])
-app.add_page(admin_page, route="/admin", title="Admin · IGNY8",
-             on_load=[SessionState.load_session, AdminState.load_admin])
+for _view, _route, _title, _loader in [
+    (billing_views.billing_overview_page, "/billing", "Billing", BillingState.load_overview),
+    (billing_views.billing_usage_page, "/billing/usage", "Usage history", BillingState.load_usage),
+    (billing_views.billing_invoices_page, "/billing/invoices", "Invoices", BillingState.load_invoices),
+    (billing_views.billing_payments_page, "/billing/payments", "Payments", BillingState.load_payments),
+    (billing_views.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
+    (admin_views.admin_costs_page, "/admin", "Credit costs", AdminState.load_costs),
+    (admin_views.admin_accounts_page, "/admin/accounts", "Accounts", AdminState.load_accounts),
+    (admin_views.admin_payments_page, "/admin/payments", "Payment approvals", AdminState.load_payments),
+    (admin_views.admin_invoices_page, "/admin/invoices", "All invoices", AdminState.load_invoices),
+    (admin_views.admin_packages_page, "/admin/packages", "Credit packages", AdminState.load_packages),
+]:
+    app.add_page(_view, route=_route, title=f"{_title} · IGNY8", on_load=[SessionState.load_session, _loader])

@@ -12,12 +12,16 @@ NAV = [
     ("Content", "/content", "file-text"),
 ]
 MANAGER_NAV = [("Billing", "/billing", "credit-card")]  # owners and admins (checked again on the server)
-ADMIN_NAV = [("Credit costs", "/admin", "shield-check")]
+ADMIN_NAV = [("Credit costs", "/admin", "shield-check"), ("Accounts", "/admin/accounts", "building-2"),
+             ("Approvals", "/admin/payments", "badge-check"), ("All invoices", "/admin/invoices", "receipt"),
+             ("Packages", "/admin/packages", "package")]
 ACCENT = "#4f46e5"
 
 
 def _nav_item(label: str, href: str, icon: str) -> rx.Component:
-    active = SessionState.router.page.path == href
+    path = SessionState.router.page.path
+    # a section's sub-pages (/billing/usage) keep its entry lit; /admin only lights for itself
+    active = (path == href) | (path.to(str).startswith(href + "/") if href != "/admin" else (path == href))
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=18),

@@ -1,63 +1,281 @@
-"""Platform admin (superusers only): credit costs."""
+"""Platform admin (superusers only): state and handlers for credit costs, accounts, payments
+awaiting approval, invoices across accounts, and credit packages. Views in admin_views.py.
+
+Every handler checks on the server that the session's user is an active superuser.
+"""
 
 from __future__ import annotations
 
+import secrets
+from contextlib import contextmanager
 from typing import Any
 
 import reflex as rx
 
-from igny8_app.components.layout import page_frame
-from igny8_app.db import read_session
+from igny8_app.domain import invoices as rules
+from igny8_app.domain.enums import CostUnit
 from igny8_app.domain.errors import DomainError, Forbidden
-from igny8_app.services import billing
+from igny8_app.services import admin_billing, billing, invoices, payments
 from igny8_app.state import PAGE_LOADERS, SessionState
+
+UNITS = [u.value for u in CostUnit]
 
 
 class AdminState(SessionState):
-    costs: list[dict[str, Any]] = []
     admin_denied: str = ""
+    costs: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+    typical_total: int = 0
+    typical_items: str = ""
+    edit_open: bool = False
+    e_op: str = ""
+    e_cost: str = ""
+    e_unit: str = ""
+    e_active: bool = True
+    preview: dict[str, Any] = {}
+    accounts: list[dict[str, Any]] = []
+    adj_open: bool = False
+    adj_account_id: int = 0
+    adj_account_name: str = ""
+    _adj_key: str = ""
+    pending: list[dict[str, Any]] = []
+    recent_payments: list[dict[str, Any]] = []
+    review_note: str = ""
+    all_invoices: list[dict[str, Any]] = []
+    packages: list[dict[str, Any]] = []
+    pkg_open: bool = False
+    pkg: dict[str, Any] = {}
+
+    @contextmanager
+    def _admin(self):
+        with self._authorize(site=False) as ctx:
+            if not ctx.user.is_superuser:
+                raise Forbidden("Only platform admins can see this page.")
+            yield ctx
+
+    def _refuse(self, exc: DomainError):
+        if exc.code in ("forbidden", "unauthenticated"):
+            self.admin_denied = exc.message
+        return self._fail(exc)
+
+    # --- credit costs -------------------------------------------------------------------------------
 
     @rx.event
-    def load_admin(self):
+    def load_costs(self):
         self.admin_denied = ""
         try:
-            with self._authorize(site=False) as ctx:
-                if not ctx.user.is_superuser:
-                    raise Forbidden("Only platform admins can see this page.")
-            with read_session() as s:
-                rows = billing.list_cost_configs(session=s)
+            with self._admin() as ctx:
+                rows = billing.list_cost_configs(session=ctx.session)
+                self.costs = [{"operation": r.operation_type, "name": r.display_name, "cost": r.credits_cost,
+                               "unit": r.unit, "active": r.is_active} for r in rows]
+                self.audit = admin_billing.cost_audit(session=ctx.session)
+                typical = admin_billing.typical_run_cost(admin_billing.current_rules(session=ctx.session))
+                self.typical_total = typical["total"]
+                i = typical["items"]
+                self.typical_items = f"{i['clusters']} · {i['ideas']} · {i['content']} · {i['images']}"
         except DomainError as exc:
-            self.costs = []
+            self.costs, self.audit = [], []
+            self.admin_denied = exc.message
+            return self._fail(exc) if exc.code == "unauthenticated" else None
+
+    @rx.event
+    def edit_cost(self, operation: str):
+        row = next((c for c in self.costs if c["operation"] == operation), None)
+        if row is None:
+            return
+        self.e_op, self.e_cost, self.e_unit, self.e_active = operation, str(row["cost"]), row["unit"], row["active"]
+        self.edit_open = True
+        return AdminState.refresh_preview
+
+    @rx.event
+    def set_edit_open(self, value: bool):
+        self.edit_open = value
+
+    @rx.event
+    def set_e_cost(self, value: str):
+        self.e_cost = value
+        return AdminState.refresh_preview
+
+    @rx.event
+    def set_e_unit(self, value: str):
+        self.e_unit = value if value in UNITS else self.e_unit
+        return AdminState.refresh_preview
+
+    @rx.event
+    def set_e_active(self, value: bool):
+        self.e_active = bool(value)
+        return AdminState.refresh_preview
+
+    @rx.event
+    def refresh_preview(self):
+        try:
+            with self._admin() as ctx:
+                p = admin_billing.preview_with(session=ctx.session, operation_type=self.e_op, credits_cost=self.e_cost,
+                                               unit=self.e_unit, is_active=self.e_active)
+        except DomainError as exc:
+            self.preview = {"error": exc.message}
+            return
+        self.preview = {"current": p["current"]["total"], "proposed": p["proposed"]["total"], "error": "",
+                        "delta": p["proposed"]["total"] - p["current"]["total"]}
+
+    @rx.event
+    def save_cost(self):
+        try:
+            with self._admin() as ctx:
+                admin_billing.update_cost(session=ctx.session, admin_user_id=ctx.user.id, operation_type=self.e_op,
+                                          credits_cost=self.e_cost, unit=self.e_unit, is_active=self.e_active)
+        except DomainError as exc:
+            return self._refuse(exc)
+        self.edit_open = False
+        return [rx.toast.success(f"Cost of {self.e_op} saved; it applies to the next item charged."),
+                AdminState.load_costs]
+
+    # --- accounts -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load_accounts(self):
+        self.admin_denied = ""
+        try:
+            with self._admin() as ctx:
+                self.accounts = admin_billing.accounts_overview(session=ctx.session, admin_user_id=ctx.user.id)
+        except DomainError as exc:
+            self.accounts = []
+            self.admin_denied = exc.message
+
+    @rx.event
+    def open_adjust(self, account_id: int, name: str):
+        self.adj_account_id, self.adj_account_name = int(account_id), str(name)
+        self._adj_key = secrets.token_urlsafe(12)  # one key per dialog: a double submit adjusts once
+        self.adj_open = True
+
+    @rx.event
+    def set_adj_open(self, value: bool):
+        self.adj_open = value
+
+    @rx.event
+    def adjust(self, form: dict[str, Any]):
+        try:
+            with self._admin() as ctx:
+                r = admin_billing.adjust_credits(session=ctx.session, admin_user_id=ctx.user.id,
+                                                 account_id=self.adj_account_id, amount=form.get("amount", ""),
+                                                 reason=str(form.get("reason", "")),
+                                                 idempotency_key=self._adj_key or secrets.token_urlsafe(12))
+        except DomainError as exc:
+            return self._refuse(exc)
+        self.adj_open = False
+        return [rx.toast.success(f"Adjusted by {r['amount']:+,}; balance now {r['balance_after']:,}."),
+                AdminState.load_accounts]
+
+    # --- payments -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load_payments(self):
+        self.admin_denied = ""
+        try:
+            with self._admin() as ctx:
+                pending, _ = payments.list_payments(session=ctx.session, account_id=None, status="pending_approval")
+                recent, _ = payments.list_payments(session=ctx.session, account_id=None, limit=20)
+        except DomainError as exc:
+            self.pending = self.recent_payments = []
             self.admin_denied = exc.message
             return
-        self.costs = [{"operation": r.operation_type, "name": r.display_name, "cost": r.credits_cost,
-                       "unit": r.unit, "active": r.is_active} for r in rows]
+        fix = lambda r: {**r, "date": r["created_at"][:16].replace("T", " ")}  # noqa: E731
+        self.pending = [fix(r) for r in pending]
+        self.recent_payments = [fix(r) for r in recent if r["status"] != "pending_approval"]
+
+    @rx.event
+    def set_review_note(self, value: str):
+        self.review_note = value
+
+    @rx.event
+    def review(self, payment_id: int, approve: bool):
+        try:
+            with self._admin() as ctx:
+                if approve:
+                    payments.approve(session=ctx.session, payment_id=int(payment_id), admin_user_id=ctx.user.id,
+                                     note=self.review_note)
+                else:
+                    payments.reject(session=ctx.session, payment_id=int(payment_id), admin_user_id=ctx.user.id,
+                                    note=self.review_note)
+        except DomainError as exc:
+            return self._refuse(exc)
+        self.review_note = ""
+        return [rx.toast.success("Payment approved: credits granted." if approve else "Payment rejected."),
+                AdminState.load_payments]
+
+    # --- invoices -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load_invoices(self):
+        self.admin_denied = ""
+        try:
+            with self._admin() as ctx:
+                rows, _ = invoices.list_invoices(session=ctx.session, account_id=None, limit=200)
+        except DomainError as exc:
+            self.all_invoices = []
+            self.admin_denied = exc.message
+            return
+        self.all_invoices = [{**r, "date": r["created_at"][:10],
+                              "can_pay": rules.can_transition_invoice(r["status"], "paid"),
+                              "can_void": rules.can_transition_invoice(r["status"], "void")} for r in rows]
+
+    @rx.event
+    def invoice_action(self, invoice_id: int, action: str):
+        try:
+            with self._admin() as ctx:
+                if action == "paid":
+                    invoices.mark_paid(session=ctx.session, invoice_id=int(invoice_id), created_by=ctx.user.id)
+                elif action == "void":
+                    invoices.transition(session=ctx.session, invoice_id=int(invoice_id), target="void",
+                                        note="Voided by platform admin")
+                else:
+                    return
+        except DomainError as exc:
+            return self._refuse(exc)
+        return [rx.toast.success("Invoice marked paid." if action == "paid" else "Invoice voided."),
+                AdminState.load_invoices]
+
+    # --- packages -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load_packages(self):
+        self.admin_denied = ""
+        try:
+            with self._admin() as ctx:
+                self.packages = [payments.package_dict(p)
+                                 for p in payments.list_packages(session=ctx.session, active_only=False)]
+        except DomainError as exc:
+            self.packages = []
+            self.admin_denied = exc.message
+
+    @rx.event
+    def open_package(self, package_id: int):
+        p = next((x for x in self.packages if x["id"] == int(package_id)), None)
+        self.pkg = ({"id": p["id"], "name": p["name"], "credits": str(p["credits"]),
+                     "price": f"{p['price_cents'] / 100:.2f}", "is_active": p["is_active"]} if p else
+                    {"id": 0, "name": "", "credits": "", "price": "", "is_active": True})
+        self.pkg_open = True
+
+    @rx.event
+    def set_pkg_open(self, value: bool):
+        self.pkg_open = value
+
+    @rx.event
+    def save_package(self, form: dict[str, Any]):
+        try:
+            with self._admin() as ctx:
+                admin_billing.save_package(session=ctx.session, admin_user_id=ctx.user.id,
+                                           package_id=int(self.pkg.get("id") or 0) or None,
+                                           name=str(form.get("name", "")), credits=form.get("credits", ""),
+                                           price=form.get("price", ""), is_active=form.get("is_active") == "on")
+        except DomainError as exc:
+            return self._refuse(exc)
+        self.pkg_open = False
+        return [rx.toast.success("Package saved."), AdminState.load_packages]
 
 
-PAGE_LOADERS["/admin"] = AdminState.load_admin
-
-
-def admin_page() -> rx.Component:
-    return page_frame(
-        "Credit costs",
-        rx.cond(
-            AdminState.admin_denied != "",
-            rx.callout(AdminState.admin_denied, icon="lock", color_scheme="amber", id="admin-denied"),
-            rx.card(
-                rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                   ("Operation", "Description", "Credits", "Unit", "Active")])),
-                    rx.table.body(rx.foreach(AdminState.costs, lambda c: rx.table.row(
-                        rx.table.cell(rx.code(c["operation"].to(str))),
-                        rx.table.cell(c["name"].to(str)),
-                        rx.table.cell(c["cost"].to_string()),
-                        rx.table.cell(c["unit"].to(str)),
-                        rx.table.cell(rx.cond(c["active"].to(bool), rx.badge("active", color_scheme="green"),
-                                              rx.badge("off", color_scheme="gray"))),
-                    ))),
-                    width="100%",
-                ),
-                width="100%",
-            ),
-        ),
-    )
+PAGE_LOADERS["/admin"] = AdminState.load_costs
+PAGE_LOADERS["/admin/accounts"] = AdminState.load_accounts
+PAGE_LOADERS["/admin/payments"] = AdminState.load_payments
+PAGE_LOADERS["/admin/invoices"] = AdminState.load_invoices
+PAGE_LOADERS["/admin/packages"] = AdminState.load_packages

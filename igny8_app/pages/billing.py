@@ -1,98 +1,296 @@
-"""Billing overview for account owners and admins: balance, usage this month, recent ledger rows."""
+"""Billing for account owners and admins: state and handlers of the Billing pages (overview, usage
+history, invoices, payments, settings). The views are in billing_views.py.
+
+Every handler re-authorises on the server (``Permission.MANAGE`` on the active site's account) and
+takes the account from that check, never from the client.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
-from igny8_app.components.layout import empty_state, page_frame, stat_card
+from igny8_app.components import hard_navigate
+from igny8_app.domain.enums import OperationType
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.models import Account, utcnow
-from igny8_app.services import billing
+from igny8_app.services import billing, billing_profile, invoices, payments, usage
+from igny8_app.services.billing_profile import BillingSettings, FieldErrors
 from igny8_app.state import PAGE_LOADERS, SessionState
+
+OPERATIONS = [o.value for o in OperationType]
+PER_PAGE = 50
+
+
+def _fmt_dt(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")[:16].replace("T", " ")
 
 
 class BillingState(SessionState):
-    transactions: list[dict[str, Any]] = []
+    billing_denied: str = ""
     used_this_month: int = 0
     low_balance_threshold: int = 0
-    billing_denied: str = ""
+    low_notice: bool = False
+    chart: list[dict[str, Any]] = []
+    packages: list[dict[str, Any]] = []
+    buy_open: bool = False
+    bought: dict[str, str] = {}
+    # usage history
+    usage_rows: list[dict[str, Any]] = []
+    usage_total: int = 0
+    usage_used: int = 0
+    usage_net: int = 0
+    usage_page: int = 1
+    f_from: str = ""
+    f_to: str = ""
+    f_op: str = "all"
+    f_site: str = "all"
+    f_run: str = ""
+    site_options: list[dict[str, str]] = []
+    filter_error: str = ""
+    # invoices and payments
+    invoice_rows: list[dict[str, Any]] = []
+    invoice: dict[str, Any] = {}
+    invoice_lines: list[dict[str, Any]] = []
+    invoice_open: bool = False
+    payment_rows: list[dict[str, Any]] = []
+    # settings
+    settings: dict[str, str] = {}
+    field_errors: dict[str, str] = {}
+    settings_saved: bool = False
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    def _denied(self, exc: DomainError):
+        self.billing_denied = exc.message
+        return self._fail(exc) if exc.code == "unauthenticated" else None
+
+    # --- overview -----------------------------------------------------------------------------------
 
     @rx.event
-    def load_billing(self):
+    def load_overview(self):
         self.billing_denied = ""
         if not self.active_site_id:
             return
         try:
             with self._authorize(Permission.MANAGE) as ctx:
-                account = ctx.session.get(Account, ctx.site.account_id)
-                month_start = utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-                self.used_this_month = billing.used_since(session=ctx.session, account_id=account.id,
-                                                          since=month_start)
-                self.low_balance_threshold = account.low_balance_threshold
-                self.balance = account.credits
-                rows = billing.recent_transactions(session=ctx.session, account_id=account.id)
+                aid = ctx.site.account_id
+                self.balance = billing.balance(session=ctx.session, account_id=aid)
+                self.used_this_month = usage.used_since(session=ctx.session, account_id=aid,
+                                                        since=usage.month_start())
+                self.low_balance_threshold = billing_profile.get_settings(session=ctx.session, account_id=aid)[
+                    "low_balance_threshold"]
+                self.low_notice = billing_profile.low_balance_notice(session=ctx.session, account_id=aid) is not None
+                self.chart = usage.daily_usage(session=ctx.session, account_id=aid, days=30)
+                self.packages = [payments.package_dict(p) for p in payments.list_packages(session=ctx.session)]
         except DomainError as exc:
-            self.transactions = []
-            self.billing_denied = exc.message
+            return self._denied(exc)
+
+    @rx.event
+    def dismiss_notice(self):
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                billing_profile.dismiss_low_balance(session=ctx.session, account_id=ctx.site.account_id)
+        except DomainError as exc:
+            return self._denied(exc)
+        self.low_notice = False
+
+    @rx.event
+    def set_buy_open(self, value: bool):
+        self.buy_open = value
+        if value:
+            self.bought = {}
+
+    @rx.event
+    def buy_package(self, package_id: int):
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                inv, pay = payments.buy_package(session=ctx.session, account_id=ctx.site.account_id,
+                                                package_id=int(package_id), method="bank_transfer")
+                info = payments.bank_instructions(pay)
+                self.bought = {**info, "invoice": inv.number, "invoice_id": str(inv.id)}
+        except (DomainError, ValueError) as exc:
+            return self._fail(exc if isinstance(exc, DomainError) else DomainError("Unknown package."))
+        return [rx.toast.success(f"Invoice {self.bought['invoice']} created: pay by bank transfer."),
+                BillingState.load_payments]
+
+    # --- usage history ------------------------------------------------------------------------------
+
+    def _filter(self) -> usage.UsageFilter:
+        return usage.UsageFilter.parse(date_from=self.f_from, date_to=self.f_to,
+                                       operation=None if self.f_op == "all" else self.f_op,
+                                       site_id=None if self.f_site == "all" else self.f_site, run_id=self.f_run)
+
+    @rx.event
+    def load_usage(self):
+        self.billing_denied = ""
+        self.filter_error = ""
+        if not self.active_site_id:
             return
-        self.transactions = [
-            {**r, "created_at": r["created_at"].strftime("%Y-%m-%d %H:%M"),
-             "operation_type": r["operation_type"] or "—", "run_id": r["run_id"] or ""}
-            for r in rows
-        ]
+        try:
+            f = self._filter()
+        except DomainError as exc:
+            self.filter_error = exc.message
+            return
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                aid = ctx.site.account_id
+                rows, totals = usage.history_page(session=ctx.session, account_id=aid, f=f, page=self.usage_page,
+                                                  per_page=PER_PAGE)
+                self.site_options = [{"value": str(x["id"]), "label": x["name"]}
+                                     for x in usage.account_sites(session=ctx.session, account_id=aid)]
+        except DomainError as exc:
+            return self._denied(exc)
+        self.usage_total, self.usage_used, self.usage_net = totals.rows, totals.credits_used, totals.net_change
+        self.usage_rows = [{**r, "created_at": _fmt_dt(r["created_at"]), "site": r["site"] or "—",
+                            "operation": r["operation"] or "—", "tokens": r["tokens_in"] + r["tokens_out"]}
+                           for r in rows]
+
+    @rx.event
+    def apply_filters(self, form: dict[str, Any]):
+        self.f_from = str(form.get("from", "") or "")
+        self.f_to = str(form.get("to", "") or "")
+        self.f_run = str(form.get("run_id", "") or "")
+        self.usage_page = 1
+        return BillingState.load_usage
+
+    @rx.event
+    def set_f_op(self, value: str):
+        self.f_op = value if value in OPERATIONS else "all"
+        self.usage_page = 1
+        return BillingState.load_usage
+
+    @rx.event
+    def set_f_site(self, value: str):
+        self.f_site = value if value.isdigit() else "all"
+        self.usage_page = 1
+        return BillingState.load_usage
+
+    @rx.event
+    def clear_filters(self):
+        self.f_from = self.f_to = self.f_run = ""
+        self.f_op = self.f_site = "all"
+        self.usage_page = 1
+        return BillingState.load_usage
+
+    @rx.event
+    def go_usage_page(self, delta: int):
+        self.usage_page = max(1, min(self.usage_page + int(delta), self.usage_pages))
+        return BillingState.load_usage
+
+    @rx.event
+    def export_csv(self):
+        try:
+            f = self._filter()
+            with self._authorize(Permission.MANAGE) as ctx:
+                aid = ctx.site.account_id
+        except DomainError as exc:
+            return self._fail(exc)
+        q = {"account_id": aid, "from": self.f_from, "to": self.f_to, "operation": f.operation or "",
+             "site_id": f.site_id or "", "run_id": f.run_id or ""}
+        return hard_navigate("/files/usage.csv?" + urlencode({k: v for k, v in q.items() if v != ""}))
+
+    @rx.var
+    def usage_pages(self) -> int:
+        return max(1, -(-self.usage_total // PER_PAGE))
+
+    # --- invoices and payments ----------------------------------------------------------------------
+
+    @rx.event
+    def load_invoices(self):
+        self.billing_denied = ""
+        if not self.active_site_id:
+            return
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                rows, _ = invoices.list_invoices(session=ctx.session, account_id=ctx.site.account_id)
+        except DomainError as exc:
+            return self._denied(exc)
+        self.invoice_rows = [{**r, "date": r["created_at"][:10]} for r in rows]
+
+    @rx.event
+    def open_invoice(self, invoice_id: int):
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                view = invoices.get_invoice(session=ctx.session, invoice_id=int(invoice_id),
+                                            account_id=ctx.site.account_id)
+                inv = view.invoice
+                self.invoice = {**invoices.invoice_dict(inv), "date": inv.created_at.strftime("%d %b %Y"),
+                                "subtotal": rules_money(inv.subtotal_cents, inv.currency),
+                                "tax": rules_money(inv.tax_cents, inv.currency),
+                                "pdf": f"/files/invoices/{inv.id}.pdf",
+                                "bill_to": ", ".join(str(v) for k, v in (inv.billing_snapshot or {}).items()
+                                                     if v and k != "billing_email")}
+                self.invoice_lines = [invoices.line_dict(x, inv.currency) for x in view.lines]
+        except (DomainError, ValueError) as exc:
+            return self._fail(exc if isinstance(exc, DomainError) else DomainError("Invoice not found."))
+        self.invoice_open = True
+
+    @rx.event
+    def set_invoice_open(self, value: bool):
+        self.invoice_open = value
+
+    @rx.event
+    def load_payments(self):
+        self.billing_denied = ""
+        if not self.active_site_id:
+            return
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                rows, _ = payments.list_payments(session=ctx.session, account_id=ctx.site.account_id)
+                self.packages = [payments.package_dict(p) for p in payments.list_packages(session=ctx.session)]
+        except DomainError as exc:
+            return self._denied(exc)
+        self.payment_rows = [{**r, "date": r["created_at"][:10], "status_label": r["status"].replace("_", " "),
+                              "method_label": r["method"].replace("_", " ")} for r in rows]
+
+    # --- settings -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load_settings(self):
+        self.billing_denied = ""
+        self.field_errors = {}
+        self.settings_saved = False
+        if not self.active_site_id:
+            return
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                data = billing_profile.get_settings(session=ctx.session, account_id=ctx.site.account_id)
+        except DomainError as exc:
+            return self._denied(exc)
+        self.settings = {k: str(v) for k, v in data.items()}
+
+    @rx.event
+    def save_settings(self, form: dict[str, Any]):
+        self.settings_saved = False
+        data = BillingSettings(**{k: str(form.get(k, "") or "") for k in
+                                  ("billing_email", "company", "address", "country", "tax_id",
+                                   "low_balance_threshold")})
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                saved = billing_profile.update_settings(session=ctx.session, account_id=ctx.site.account_id,
+                                                        data=data)
+        except FieldErrors as exc:
+            self.field_errors = exc.errors
+            return rx.toast.error("Please correct the highlighted fields.")
+        except DomainError as exc:
+            return self._fail(exc)
+        self.field_errors = {}
+        self.settings = {k: str(v) for k, v in saved.items()}
+        self.settings_saved = True
+        return rx.toast.success("Billing settings saved.")
 
 
-PAGE_LOADERS["/billing"] = BillingState.load_billing
+def rules_money(cents: int, currency: str) -> str:
+    from igny8_app.domain.invoices import format_money
+
+    return format_money(cents, currency)
 
 
-def _tx_table() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                       ("Date", "Type", "Operation", "Description", "Credits", "Balance after")])),
-        rx.table.body(rx.foreach(BillingState.transactions, lambda t: rx.table.row(
-            rx.table.cell(t["created_at"].to(str)),
-            rx.table.cell(rx.badge(t["type"].to(str), variant="soft")),
-            rx.table.cell(t["operation_type"].to(str)),
-            rx.table.cell(t["description"].to(str)),
-            rx.table.cell(rx.text(t["amount"].to_string(), color=rx.cond(t["amount"].to(int) < 0, "var(--red-11)",
-                                                                        "var(--green-11)"), weight="medium")),
-            rx.table.cell(t["balance_after"].to_string()),
-        ))),
-        width="100%",
-        id="transactions-table",
-    )
-
-
-def billing_page() -> rx.Component:
-    return page_frame(
-        "Billing",
-        rx.cond(
-            BillingState.billing_denied != "",
-            rx.callout(BillingState.billing_denied + " Billing is for account owners and admins.", icon="lock",
-                       color_scheme="amber", id="billing-denied"),
-            rx.vstack(
-                rx.hstack(
-                    stat_card("Balance", BillingState.balance.to_string(), "coins", "credits available"),
-                    stat_card("Used this month", BillingState.used_this_month.to_string(), "activity", "credits"),
-                    stat_card("Low-balance alert", BillingState.low_balance_threshold.to_string(), "bell",
-                              "credits"),
-                    width="100%",
-                    spacing="4",
-                ),
-                rx.card(
-                    rx.vstack(
-                        rx.heading("Recent transactions", size="4"),
-                        rx.cond(BillingState.transactions.length() > 0, _tx_table(),
-                                empty_state("receipt", "No transactions yet", "Grants and charges appear here.")),
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-                width="100%",
-                spacing="4",
-            ),
-        ),
-    )
+PAGE_LOADERS["/billing"] = BillingState.load_overview
+PAGE_LOADERS["/billing/usage"] = BillingState.load_usage
+PAGE_LOADERS["/billing/invoices"] = BillingState.load_invoices
+PAGE_LOADERS["/billing/payments"] = BillingState.load_payments
+PAGE_LOADERS["/billing/settings"] = BillingState.load_settings
