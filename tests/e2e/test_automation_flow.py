@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 
 import pytest
@@ -95,7 +96,7 @@ def test_pause_resume_and_cancel(live_app, page, balcony, tmp_path):
     page.click("#pause-button")
     expect(page.locator("#run-status")).to_have_text("paused", timeout=15_000)
     expect(page.locator("#paused-note")).to_contain_text("Paused by an operator")
-    expect(page.locator("#processing-card")).to_have_class("run-paused")
+    expect(page.locator("#processing-card")).to_have_class(re.compile(r"\brun-paused\b"))
     shot(page, "13-automation-paused")
     frozen = page.locator("#processed-count").inner_text()
     page.wait_for_timeout(2500)
