@@ -151,7 +151,8 @@ def processing_card(state: Any) -> rx.Component:
                 ),
                 _banner(state),
                 rx.progress(value=run["percentage"].to(int), width="100%", size="3", id="stage-progress",
-                            color_scheme=rx.cond(status == "paused", "amber", "indigo")),
+                            color_scheme=rx.cond(status == "paused", "amber", "indigo"), max_height="10px",
+                            height="10px"),
                 rx.hstack(
                     rx.text(run["processed_items"].to_string(), " / ", run["total_items"].to_string(),
                             " processed (", run["percentage"].to_string(), "%)", weight="bold", size="3",
