@@ -88,18 +88,27 @@ class AutomationState(SessionState):
         try:
             while idle < WATCH_IDLE_LIMIT_S:
                 msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                async with self:
-                    if self._watch_gen != gen or self.active_site_id != site_id:
-                        return  # the page was reloaded or the site changed: a newer watcher runs
                 if msg is None:
                     idle += 1.0
+                    async with self:
+                        if self._watch_gen != gen or self.active_site_id != site_id:
+                            return  # the page was reloaded or the site changed: a newer watcher runs
+                    continue
+                # coalesce: drain what has queued up, keep only this site's events
+                events = [json.loads(msg["data"])]
+                while (more := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0)) is not None:
+                    events.append(json.loads(more["data"]))
+                events = [e for e in events if e.get("site_id") == site_id]
+                if not events:
                     continue
                 idle = 0.0
-                event = json.loads(msg["data"])
-                if event.get("site_id") != site_id:
-                    continue
                 async with self:
-                    self._apply_event(event)
+                    if self._watch_gen != gen or self.active_site_id != site_id:
+                        return
+                    if any(e.get("stage_done") or not e.get("state") or e.get("status") != "running" for e in events):
+                        self._apply_event({"reload": True})
+                    else:
+                        self._apply_event(events[-1])  # the newest committed state wins
         finally:
             await pubsub.aclose()
             await client.aclose()
