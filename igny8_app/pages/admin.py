@@ -14,7 +14,8 @@ import reflex as rx
 
 from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import CostUnit
-from igny8_app.domain.errors import DomainError, Forbidden
+from igny8_app.domain.errors import DomainError, Forbidden, NotFound
+from igny8_app.models import Account
 from igny8_app.services import admin_billing, billing, invoices, payments
 from igny8_app.state import PAGE_LOADERS, SessionState
 
@@ -143,8 +144,15 @@ class AdminState(SessionState):
             self.admin_denied = exc.message
 
     @rx.event
-    def open_adjust(self, account_id: int, name: str):
-        self.adj_account_id, self.adj_account_name = int(account_id), str(name)
+    def open_adjust(self, account_id: int, name: str = ""):
+        try:
+            with self._admin() as ctx:
+                account = ctx.session.get(Account, int(account_id))
+                if account is None:
+                    raise NotFound("Account not found.")
+                self.adj_account_id, self.adj_account_name = account.id, account.name  # from the db, not the client
+        except (DomainError, ValueError) as exc:
+            return self._refuse(exc if isinstance(exc, DomainError) else NotFound("Account not found."))
         self._adj_key = secrets.token_urlsafe(12)  # one key per dialog: a double submit adjusts once
         self.adj_open = True
 

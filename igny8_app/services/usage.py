@@ -111,7 +111,7 @@ def _rows_query(id_query) -> sa.Select:  # noqa: ANN001
 
 
 def _row_dict(r: Any) -> dict[str, Any]:
-    item = f"{r.object_type} #{r.object_id}" if r.object_type and r.object_id else ""
+    item = f"{r.object_type} #{r.object_id}" if r.object_type and r.object_id is not None else ""
     return {"id": r.id, "created_at": r.created_at, "type": r.type, "operation": r.operation_type or "",
             "site_id": r.site_id, "site": r.site or "", "run_id": r.run_id or "", "item": item,
             "credits": r.amount, "tokens_in": r.tokens_in or 0, "tokens_out": r.tokens_out or 0,
