@@ -29,6 +29,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=200)
     ap.add_argument("--delay-ms", type=int, default=60)
+    ap.add_argument("--worker-nice", type=int, default=0,
+                    help="run the RQ workers at this nice level (they share the 2 cores with the browser here)")
     args = ap.parse_args()
 
     import redis
@@ -46,7 +48,7 @@ def main() -> None:
     time.sleep(0.5)
     redis_url = f"redis://127.0.0.1:{port}/0"
     app = start_live_app(data_dir=Path(tempfile.mkdtemp(prefix="igny8-push-")), redis_url=redis_url, workers=2,
-                         extra_env={"OFFLINE_AI_DELAY_MS": str(args.delay_ms)})
+                         extra_env={"OFFLINE_AI_DELAY_MS": str(args.delay_ms)}, worker_nice=args.worker_nice)
     events: dict[tuple, float] = {}
     stop = threading.Event()
 

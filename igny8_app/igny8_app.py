@@ -11,7 +11,7 @@ from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
 from igny8_app.pages import admin_views, billing_views
 from igny8_app.pages.admin import AdminState
-from igny8_app.pages.automation import AutomationState, automation_page
+from igny8_app.pages.automation import LiveRunState, automation_page
 from igny8_app.pages.billing import BillingState
 from igny8_app.pages.content import ContentState, content_page
 from igny8_app.pages.keywords import KeywordsState, keywords_page
@@ -33,7 +33,7 @@ app.add_page(login_page, route="/login", title="Sign in · IGNY8")
 app.add_page(keywords_page, route="/keywords", title="Keywords · IGNY8",
              on_load=[SessionState.load_session, KeywordsState.load_keywords])
 app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
-             on_load=[SessionState.load_session, AutomationState.load_automation])
+             on_load=[SessionState.load_session, LiveRunState.load_automation])
 app.add_page(content_page, route="/content", title="Content · IGNY8",
              on_load=[SessionState.load_session, ContentState.load_content])
 for _view, _route, _title, _loader in [

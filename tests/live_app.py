@@ -48,7 +48,8 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_env: dict | None = None) -> LiveApp:
+def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_env: dict | None = None,
+                   worker_nice: int = 0) -> LiveApp:
     if not _port_free(TEST_PORT):
         raise RuntimeError(f"port {TEST_PORT} is busy; set IGNY8_TEST_PORT to a free port")
     env = dict(os.environ)
@@ -80,7 +81,8 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
     proc = subprocess.Popen([sys.executable, "scripts/serve.py", "--port", str(TEST_PORT)], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     worker_procs = [
-        subprocess.Popen([sys.executable, "-m", "igny8_app.cli", "worker"], cwd=REPO, env=env,
+        subprocess.Popen([*(["nice", "-n", str(worker_nice)] if worker_nice else []),
+                          sys.executable, "-m", "igny8_app.cli", "worker"], cwd=REPO, env=env,
                          stdout=open(data_dir / f"worker-{i}.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
                          start_new_session=True)
         for i in range(workers)

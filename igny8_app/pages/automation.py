@@ -30,15 +30,19 @@ WATCH_IDLE_LIMIT_S = 30 * 60
 
 
 class AutomationState(SessionState):
+    """Slow-changing page data (stage cards, history, activity, estimate). Per-item progress lives
+    in ``LiveRunState`` below: a substate has its own React context, so an item update
+    re-renders only the processing card, not the whole page."""
+
     stages: list[dict[str, Any]] = []
-    run: dict[str, Any] = {}
+    run_status: str = ""  # status of the current/last run (stage cards, Run now)
+    run_stage: int = 0  # its current stage
+    skipped_stages: list[int] = []
     history_rows: list[dict[str, Any]] = []
     activity: list[dict[str, Any]] = []
     estimate_total: int = 0
     estimate_needed: int = 0
     card_open: bool = True
-    pending_action: str = ""
-    confirm_cancel: bool = False
     detail_open: bool = False
     detail: dict[str, Any] = {}
     detail_log: list[dict[str, Any]] = []
@@ -46,11 +50,13 @@ class AutomationState(SessionState):
 
     # --- loading --------------------------------------------------------------------------------
 
-    def _reload(self, ctx) -> None:  # noqa: ANN001 - a Ctx from SessionState._authorize
+    def _reload(self, ctx) -> dict[str, Any]:  # noqa: ANN001 - a Ctx from SessionState._authorize
+        """Reload the page data; returns the current/last run's processing state ({} if none)."""
         s, site = ctx.session, ctx.site
         self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1]} for r in pipeline_overview(session=s, site_id=site.id)]
         run = automation.current_run(session=s, site_id=site.id) or automation.last_run(session=s, site_id=site.id)
-        self.run = automation.processing_state(session=s, run=run) if run else {}
+        state = automation.processing_state(session=s, run=run) if run else {}
+        self._note_run(state)
         self.history_rows = automation.history(session=s, site_id=site.id)
         self.activity = automation.logs(session=s, run=run, lines=30) if run else []
         cfg = s.query(AutomationConfig).filter(AutomationConfig.site_id == site.id).one_or_none()
@@ -58,19 +64,76 @@ class AutomationState(SessionState):
         self.estimate_total = est["total"]
         self.estimate_needed = -(-est["total"] * 12 // 10)
         self.balance = s.get(Account, site.account_id).credits
+        return state
+
+    def _note_run(self, state: dict[str, Any]) -> None:
+        """Copy what the page (not the card) shows of the run; assign only on change."""
+        status, stage = state.get("status", ""), state.get("current_stage", 0)
+        skipped = [st["stage"] for st in state.get("stages", []) if st.get("result", {}).get("skipped")]
+        if (status, stage, skipped) != (self.run_status, self.run_stage, self.skipped_stages):
+            self.run_status, self.run_stage, self.skipped_stages = status, stage, skipped
+
+    @rx.event
+    def close_card(self):
+        self.card_open = False
+
+    @rx.event
+    def open_card(self):
+        self.card_open = True
+
+    @rx.event
+    def open_detail(self, run_id: str):
+        try:
+            with self._authorize(Permission.READ) as ctx:
+                run = automation.get_run(session=ctx.session, run_id=run_id, site_id=ctx.site.id)
+                self.detail = automation.processing_state(session=ctx.session, run=run)
+                self.detail["config"] = run.config_snapshot
+                self.detail_log = automation.logs(session=ctx.session, run=run, lines=200)
+        except DomainError as exc:
+            return self._fail(exc)
+        self.detail_open = True
+
+    @rx.event
+    def set_detail_open(self, value: bool):
+        self.detail_open = bool(value)
+
+    @rx.var
+    def run_active(self) -> bool:
+        return self.run_status in ("running", "paused")
+
+    @rx.var
+    def run_now_block(self) -> str:
+        """Why Run now is disabled, or ''."""
+        if self.run_status in ("running", "paused"):
+            return "A run is already active for this site."
+        if not any(st.get("pending") for st in self.stages):
+            return "Nothing is waiting in any stage: import keywords first."
+        if self.balance < self.estimate_needed:
+            return (f"Not enough credits: starting needs {self.estimate_needed:,} "
+                    f"(1.2 × the estimate of {self.estimate_total:,}); the balance is {self.balance:,}.")
+        return ""
+
+
+class LiveRunState(AutomationState):
+    """The processing card's run, updated per committed item by ``watch``; and its controls."""
+
+    run: dict[str, Any] = {}
+    pending_action: str = ""
+    confirm_cancel: bool = False
 
     @rx.event
     def load_automation(self):
         if not self.active_site_id:
             self.stages, self.run, self.history_rows, self.activity = [], {}, [], []
+            self.run_status, self.run_stage = "", 0
             return
         try:
             with self._authorize(Permission.READ) as ctx:
-                self._reload(ctx)
+                self.run = self._reload(ctx)
         except DomainError as exc:
             return self._fail(exc)
         self._watch_gen += 1
-        return AutomationState.watch
+        return LiveRunState.watch
 
     @rx.event(background=True)
     async def watch(self):
@@ -119,10 +182,11 @@ class AutomationState(SessionState):
         if state and not event.get("stage_done") and state.get("status") == "running" and self.run \
                 and self.run.get("run_id") == state["run_id"]:
             self.run = state
+            self._note_run(state)
             return
         try:
             with self._authorize(Permission.READ) as ctx:  # re-checked on every reload
-                self._reload(ctx)
+                self.run = self._reload(ctx)
         except DomainError:
             return
         self.pending_action = ""
@@ -138,7 +202,7 @@ class AutomationState(SessionState):
                 site_id, user_id = ctx.site.id, ctx.user.id
             run = automation.start_run(site_id=site_id, user_id=user_id)
             with self._authorize(Permission.READ) as ctx:
-                self._reload(ctx)
+                self.run = self._reload(ctx)
         except DomainError as exc:
             return self._fail(exc)
         self.card_open = True
@@ -154,6 +218,7 @@ class AutomationState(SessionState):
             with self._authorize(Permission.RUN) as ctx:
                 site_id = ctx.site.id
             self.run = fn(run_id=self.run["run_id"], site_id=site_id)
+            self._note_run(self.run)
         except DomainError as exc:
             self.pending_action = ""
             yield self._fail(exc)
@@ -177,64 +242,20 @@ class AutomationState(SessionState):
     def set_confirm_cancel(self, value: bool):
         self.confirm_cancel = bool(value)
 
-    @rx.event
-    def close_card(self):
-        self.card_open = False
 
-    @rx.event
-    def open_card(self):
-        self.card_open = True
-
-    @rx.event
-    def open_detail(self, run_id: str):
-        try:
-            with self._authorize(Permission.READ) as ctx:
-                run = automation.get_run(session=ctx.session, run_id=run_id, site_id=ctx.site.id)
-                self.detail = automation.processing_state(session=ctx.session, run=run)
-                self.detail["config"] = run.config_snapshot
-                self.detail_log = automation.logs(session=ctx.session, run=run, lines=200)
-        except DomainError as exc:
-            return self._fail(exc)
-        self.detail_open = True
-
-    @rx.event
-    def set_detail_open(self, value: bool):
-        self.detail_open = bool(value)
-
-    # --- derived --------------------------------------------------------------------------------
-
-    @rx.var
-    def run_active(self) -> bool:
-        return self.run.get("status") in ("running", "paused")
-
-    @rx.var
-    def run_now_block(self) -> str:
-        """Why Run now is disabled, or ''."""
-        if self.run.get("status") in ("running", "paused"):
-            return "A run is already active for this site."
-        if not any(st.get("pending") for st in self.stages):
-            return "Nothing is waiting in any stage: import keywords first."
-        if self.balance < self.estimate_needed:
-            return (f"Not enough credits: starting needs {self.estimate_needed:,} "
-                    f"(1.2 × the estimate of {self.estimate_total:,}); the balance is {self.balance:,}.")
-        return ""
-
-
-PAGE_LOADERS["/automation"] = AutomationState.load_automation
+PAGE_LOADERS["/automation"] = LiveRunState.load_automation
 
 
 # --- view ---------------------------------------------------------------------------------------
 
 def _stage_state(stage: rx.Var) -> rx.Var:
     """waiting / active / done / skipped / failed, from the run and the queue counts."""
-    run = AutomationState.run
     number = stage["stage"].to(int)
-    current = run["current_stage"].to(int)
-    result = run["stages"].to(list[dict[str, Any]])[number - 1]["result"].to(dict[str, Any])
+    current = AutomationState.run_stage
     return rx.cond(
         AutomationState.run_active & (current == number), "active",
         rx.cond(AutomationState.run_active & (current < number), "waiting",
-                rx.cond(result["skipped"].to(bool) & (AutomationState.run.length() > 0), "skipped",
+                rx.cond(AutomationState.skipped_stages.contains(number), "skipped",
                         rx.cond(stage["failed"].to(int) > 0, "failed",
                                 rx.cond(stage["pending"].to(int) > 0, "waiting", "done")))))
 
@@ -287,10 +308,10 @@ def _header() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            rx.cond(~AutomationState.card_open & (AutomationState.run.length() > 0),
+            rx.cond(~AutomationState.card_open & (AutomationState.run_status != ""),
                     rx.button(rx.icon("panel-top-open", size=16), "Show last run", variant="soft",
                               on_click=AutomationState.open_card, id="reopen-card")),
-            rx.button(rx.icon("play", size=16), "Run now", size="3", on_click=AutomationState.run_now,
+            rx.button(rx.icon("play", size=16), "Run now", size="3", on_click=LiveRunState.run_now,
                       disabled=(AutomationState.run_now_block != "") | ~AutomationState.can_run,
                       id="run-now"),
             align="center",
@@ -380,7 +401,7 @@ def automation_page() -> rx.Component:
         "Automation",
         ticker_script(),
         _header(),
-        rx.cond(AutomationState.card_open & (AutomationState.run.length() > 0), processing_card(AutomationState)),
+        rx.cond(AutomationState.card_open & (AutomationState.run_status != ""), processing_card(LiveRunState)),
         rx.grid(rx.foreach(AutomationState.stages, _stage_card), columns="3", spacing="4", width="100%",
                 id="stage-cards"),
         rx.grid(_history(), _activity(), columns="2", spacing="4", width="100%"),
