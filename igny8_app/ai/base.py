@@ -14,7 +14,7 @@ import importlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Callable, Generic, Protocol, Sequence, TypeVar, runtime_checkable
 
 from igny8_app.domain.costs import Usage
 
@@ -68,16 +68,20 @@ class ClusterRef:
 
     id: int
     name: str
-    keywords: tuple[str, ...] = ()  # member keyword texts
+    keywords: tuple[str, ...] = ()  # member keyword texts (the most representative first)
     description: str = ""
+    volume: int = 0
 
 
 @dataclass(frozen=True)
 class ClusterOut:
     """A group of this batch's keywords.
 
-    ``existing_cluster_id`` set: the keywords join that existing cluster (``name`` and
-    ``description`` are the existing ones; the engine should not rename it).
+    ``existing_cluster_id`` None: a new cluster to create.
+    ``existing_cluster_id`` set: the keywords join that existing cluster. ``name`` and
+    ``description`` are then a suggestion recomputed over the grown membership (equal to the old
+    name when nothing changes); apply them only while the cluster is still ``new`` (e.g. created
+    earlier in the same run), never to a cluster that already has ideas.
     ``volume`` is always the sum of the volumes of ``keyword_ids`` (for an existing cluster: the
     amount to add to its volume)."""
 
@@ -187,8 +191,12 @@ class AIProvider(Protocol):
     name: str
 
     def cluster_keywords(
-        self, keywords: list[KeywordIn], existing: list[ClusterRef]
-    ) -> ProviderResult[list[ClusterOut]]: ...
+        self, keywords: list[KeywordIn], existing: list[ClusterRef], *, context: Sequence[str] = ()
+    ) -> ProviderResult[list[ClusterOut]]:
+        """Group ``keywords``; each id in exactly one ClusterOut. ``existing``: the site's clusters
+        (join them where a keyword fits). ``context``: texts of the site's other pending keywords
+        (evidence only; a provider may ignore it)."""
+        ...
 
     def generate_ideas(self, cluster: ClusterIn, max_ideas: int) -> ProviderResult[list[IdeaOut]]: ...
 

@@ -13,6 +13,17 @@ import nh3
 ALLOWED_TAGS = frozenset({"h2", "h3", "p", "ul", "li", "strong", "em"})
 
 _WORD = re.compile(r"\S+")
+META_TITLE_MAX = 60
+META_DESCRIPTION_MAX = 160
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` with whitespace collapsed, cut at a word boundary to at most ``limit`` chars."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+    return cut if cut else text[:limit]
 
 
 def sanitize_html(html: str) -> str:

@@ -1,23 +1,29 @@
-"""Offline keyword clustering: TF-IDF (word 1-2 grams + character 3-5 grams) and agglomerative
-clustering with a distance threshold, after first matching keywords to the site's existing
-clusters so that batching does not split a topic.
+"""Offline keyword clustering: TF-IDF (word 1-2 grams + character 3-5 grams), a neighbourhood
+(diffusion) similarity, and average-linkage agglomerative clustering with a distance threshold,
+after first matching each keyword to the site's existing clusters so batching does not split a
+topic. Deterministic: inputs are sorted, nothing random is involved (no seeds needed).
 
-Deterministic: inputs are sorted before use, and nothing random is involved (no seeds needed).
+Per call (one stage-1 batch):
+1. Normalise each keyword: casefolded, punctuation, digits, English stop words and generic search
+   modifiers dropped ("best", "how long", "near me", "for beginners", "calculator"...), plurals
+   folded. Modifiers say what kind of page a searcher wants, not what it is about.
+2. Texts = the batch + members of the existing clusters + ``context`` (the site's other pending
+   keywords, used only as evidence, never clustered here). First-order similarity:
+   ``w * cos(word TF-IDF) + (1 - w) * cos(char TF-IDF)``.
+3. Diffusion, ``context_steps`` times: each item's profile = its similarities to its k nearest
+   items (k = 1.3 * sqrt(n); first-order cosines under ``context_floor`` dropped); similarity =
+   cosine of profiles. Two keywords that share no word but share neighbours ("banneton
+   proofing basket" and "sourdough starter recipe" both near "sourdough proofing") become
+   similar; isolated keywords stay isolated. This is what lets batches of 20 find their topics.
+4. Existing clusters first: a keyword whose similarity to an existing cluster's centroid reaches
+   ``assign_threshold`` joins the best one.
+5. The rest: agglomerative clustering (average linkage, precomputed 1 - similarity, cut at
+   ``distance_threshold``; no fixed number of clusters). A new group whose centroid reaches
+   ``merge_threshold`` against an existing cluster joins it instead.
+6. A new cluster is named after its most central keyword (highest similarity to the centroid).
 
-Algorithm, per batch:
-1. Normalise each keyword: lowercase, punctuation dropped, generic search modifiers and
-   English stop words removed ("best", "how to", "near me", "for beginners"...), plurals folded.
-   Modifiers say what kind of page a searcher wants, not what the page is about.
-2. Vectorise the batch together with the member keywords of the existing clusters: a word TF-IDF
-   and a character (char_wb) TF-IDF, each L2-normalised, concatenated with weights so that the
-   cosine of two vectors is ``w * cos_word + (1 - w) * cos_char``.
-3. Existing clusters: centroid = normalised mean of its members. A new keyword whose cosine to
-   the best centroid reaches ``assign_threshold`` joins that cluster.
-4. The rest: average-linkage agglomerative clustering on cosine distance, cut at
-   ``distance_threshold`` (no fixed number of clusters).
-5. A newly formed cluster whose centroid reaches ``merge_threshold`` against an existing
-   centroid joins that existing cluster instead of creating a near-duplicate.
-6. Each new cluster is named after its most central keyword (highest cosine to the centroid).
+The thresholds were tuned with bench/clustering_quality.py (adjusted Rand index on
+tests/data/labelled_keywords.csv); no labels are used here.
 """
 
 from __future__ import annotations
@@ -34,31 +40,39 @@ from igny8_app.ai.base import ClusterOut, ClusterRef, KeywordIn
 
 @dataclass(frozen=True)
 class ClusterParams:
-    word_weight: float = 0.5  # share of the word features in the combined cosine
-    distance_threshold: float = 0.85  # average-linkage cosine distance cut
-    assign_threshold: float = 0.30  # keyword -> existing centroid cosine to join it
-    merge_threshold: float = 0.30  # new cluster centroid -> existing centroid cosine to merge
-    context_weight: float = 0.0  # share of second-order (neighbour profile) similarity
-    context_floor: float = 0.0  # first-order similarities below this are ignored in profiles
-    context_steps: int = 1
-    context_knn: int = 0  # profiles keep only each item's k most similar items (0: scale*sqrt(n))
-    context_knn_scale: float = 1.0
+    """Thresholds, tuned on tests/data/labelled_keywords.csv by bench/clustering_quality.py."""
+
+    word_weight: float = 0.5  # share of word (vs character) features in the first-order cosine
+    context_weight: float = 1.0  # share of neighbour-profile (diffused) similarity in the kernel
+    context_steps: int = 4  # diffusion steps
+    context_floor: float = 0.1  # first-order cosines below this are no evidence of relatedness
+    context_knn: int = 0  # neighbours kept per item in a profile; 0: context_knn_scale * sqrt(n)
+    context_knn_scale: float = 1.3
+    distance_threshold: float = 0.90  # average-linkage cut (1 - kernel similarity)
+    assign_threshold: float = 0.30  # keyword -> existing cluster centroid similarity to join it
+    merge_threshold: float = 0.22  # new group -> existing cluster centroid similarity to merge
 
 
 DEFAULT_PARAMS = ClusterParams()
-#: At most this many member keywords of each existing cluster are used (the first ones given).
-MAX_MEMBERS = 60
+#: Member keywords used per existing cluster (the first ones given): at most MAX_MEMBERS, fewer
+#: when there are many clusters so that all members together stay near MAX_EXISTING_TEXTS (but
+#: never fewer than 3). Bounds the kernel size, hence the time of a call (~1.5 s at 1,200 texts).
+MAX_MEMBERS = 40
+MAX_EXISTING_TEXTS = 600
 #: At most this many context keywords (the site's other pending keywords) are used.
-MAX_CONTEXT = 2000
+MAX_CONTEXT = 600
 
 # Generic search modifiers: they describe the searcher's intent or the page format, not the topic.
 MODIFIERS = frozenset("""
 best top cheap cheapest affordable good great easy simple quick free review reviews guide guides
-tip tips idea ideas beginner beginners step steps list checklist near me vs versus compare
-comparison price prices cost costs how what why when where which who does do can should worth
-need needs make way ways use using used get 2023 2024 2025 2026 today online home
+tip tips trick tricks idea ideas example examples beginner beginners step steps list checklist
+template templates chart calculator explained explain meaning definition pdf near me vs versus
+compare comparison price prices cost costs how what why when where which who does do can should
+worth need needs make way ways use using used get today online home
 """.split())
 STOP = frozenset(ENGLISH_STOP_WORDS) | MODIFIERS
+# Question phrases whose second word would otherwise look topical ("how long", "how much").
+_QUESTION = re.compile(r"\bhow (long|much|many|often|soon|far|big|old)\b")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -72,8 +86,8 @@ def _fold(word: str) -> str:
 
 
 def normalise(text: str) -> str:
-    words = [w for w in _NON_WORD.sub(" ", text.casefold()).replace("_", " ").split() if w]
-    kept = [_fold(w) for w in words if w not in STOP]
+    words = _QUESTION.sub(" ", _NON_WORD.sub(" ", text.casefold()).replace("_", " ")).split()
+    kept = [_fold(w) for w in words if w not in STOP and not w.isdigit()]
     if not kept:  # a keyword made only of modifiers keeps its words
         kept = [_fold(w) for w in words]
     return " ".join(kept)
@@ -93,8 +107,8 @@ def _kernel(texts: list[str], params: ClusterParams) -> np.ndarray:
             continue
         kernel += weight * (m @ m.T).toarray()
     kernel = _normalise_kernel(kernel)
-    for _ in range(params.context_steps if params.context_weight > 0 else 0):
-        profile = np.where(kernel >= params.context_floor, kernel, 0.0)
+    for step in range(params.context_steps if params.context_weight > 0 else 0):
+        profile = np.where(kernel >= (params.context_floor if step == 0 else 0.0), kernel, 0.0)
         knn = params.context_knn or max(2, round(params.context_knn_scale * np.sqrt(n)))
         if knn < n:
             drop = np.argsort(-profile, axis=1, kind="stable")[:, knn:]
@@ -122,16 +136,16 @@ def _central(indices: list[int], kernel: np.ndarray, texts: list[str]) -> int:
     return min(indices, key=lambda i: (-round(float(scores[indices.index(i)]), 9), len(texts[i]), texts[i]))
 
 
-def describe(name: str, members: list[str], volume: int) -> str:
-    others = [m for m in members if m != name][:3]
+def describe(name: str, members: list[str], volume: int, *, total: int | None = None) -> str:
+    """One sentence about a cluster: its name, size, volume and a few other members."""
+    total = len(members) if total is None else total
+    others = [m for m in dict.fromkeys(members) if m != name][:3]
+    also = ""
     if others:
         quoted = ", ".join(f"“{m}”" for m in others)
-        also = f" It also covers {quoted}" + (" and more" if len(members) > len(others) + 1 else "") + "."
-    else:
-        also = ""
-    kw = "keyword" if len(members) == 1 else "keywords"
-    return (f"Search topic “{name}”: {len(members)} {kw} with a combined monthly volume of "
-            f"{volume:,}.{also}")
+        also = f" It also covers {quoted}" + (" and more" if total > len(others) + 1 else "") + "."
+    kw = "keyword" if total == 1 else "keywords"
+    return f"Search topic “{name}”: {total} {kw} with a combined monthly volume of {volume:,}.{also}"
 
 
 def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
@@ -143,12 +157,16 @@ def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
     kws = sorted(keywords, key=lambda k: (k.keyword.casefold(), k.id))
     if not kws:
         return []
+    batch_texts = {k.keyword.casefold().strip() for k in kws}
+    context = sorted({c for c in context if c.casefold().strip() not in batch_texts},
+                     key=lambda c: (c.casefold(), c))
     refs = sorted((r for r in existing if r.keywords), key=lambda r: r.id)
     members: list[list[int]] = []  # per ref: kernel indices of its member texts
     texts = [normalise(k.keyword) for k in kws]
+    per_ref = max(3, min(MAX_MEMBERS, MAX_EXISTING_TEXTS // max(len(refs), 1)))
     for ref in refs:
         start = len(texts)
-        texts += [normalise(m) for m in ref.keywords[:MAX_MEMBERS]]
+        texts += [normalise(m) for m in ref.keywords[:per_ref]]
         members.append(list(range(start, len(texts))))
     n = len(kws)
     n_known = len(texts)
@@ -199,15 +217,23 @@ def cluster_keywords(keywords: list[KeywordIn], existing: list[ClusterRef],
         new_groups.append(group)
 
     raw = [k.keyword for k in kws]
+    member_raw = [m for ref in refs for m in ref.keywords[:per_ref]]
     out: list[ClusterOut] = []
     for pos in sorted(assigned):
         ref = refs[pos]
         idx = sorted(assigned[pos])
+        volume = sum(max(kws[i].volume, 0) for i in idx)
+        # Suggested name over the (known) membership including the newcomers.
+        everyone = idx + members[pos]
+        labels_ = raw + member_raw
+        centre = _central(everyone, kernel, labels_)
+        name = labels_[centre].strip()
+        ordered = [labels_[centre]] + [labels_[i] for i in everyone if i != centre]
+        total = len(ref.keywords) + len(idx)
         out.append(ClusterOut(
-            name=ref.name, description=ref.description,
-            keyword_ids=tuple(kws[i].id for i in idx),
-            volume=sum(max(kws[i].volume, 0) for i in idx),
-            existing_cluster_id=ref.id,
+            name=name,
+            description=describe(name, ordered, max(ref.volume, 0) + volume, total=total),
+            keyword_ids=tuple(kws[i].id for i in idx), volume=volume, existing_cluster_id=ref.id,
         ))
     created: list[ClusterOut] = []
     for group in new_groups:

@@ -11,10 +11,9 @@ import hashlib
 import re
 
 from igny8_app.ai.base import ClusterIn, ContentIn, ContentOut, IdeaOut, ImagePromptOut, TaskIn
-from igny8_app.ai.html import count_words, esc, headings
+from igny8_app.ai.html import META_DESCRIPTION_MAX, META_TITLE_MAX, clip, count_words, esc, headings
 
-META_TITLE_MAX = 60
-META_DESCRIPTION_MAX = 160
+MIN_WORDS = 150  # shortest article written (a task asking for less gets this)
 _SMALL = frozenset("a an and as at but by for in of on or the to vs with".split())
 
 
@@ -40,23 +39,25 @@ def title_case(text: str) -> str:
     return " ".join(out)
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
-    return cut if cut else text[:limit]
-
-
-_LEAD = re.compile(r"^(how to|how do i|how do you|what is|what are|why is|why are|best|top|cheap)\s+", re.I)
+_LEAD = re.compile(r"^(how to|how do i|how do you|how can i|what is|what are|why is|why are|why do|"
+                   r"when to|should i|can you|is it|are|is|best|top|cheap|easy)\s+", re.I)
+_TAIL = re.compile(r"\s+(for beginners|for beginner|near me|today|explained|guide)$", re.I)
+_FILLER = frozenset("a an the my your for to of".split())
 
 
 def topic_of(phrase: str) -> str:
-    """'how to make sourdough bread' -> 'make sourdough bread'; 'best tents' -> 'tents'."""
+    """The subject of a search phrase: 'how to make sourdough bread' -> 'sourdough bread',
+    'best tents for camping' -> 'tents for camping', 'marathon training for beginners' ->
+    'marathon training'."""
     phrase = " ".join(phrase.split())
-    stripped = _LEAD.sub("", phrase)
-    return stripped or phrase
+    words = phrase.split()
+    how_to = bool(re.match(r"^how (to|do i|do you|can i)\s", phrase, re.I))
+    core = _TAIL.sub("", _LEAD.sub("", phrase)).split()
+    if how_to and len(core) >= 3:  # drop the verb: 'make sourdough bread'
+        core = core[1:]
+    while len(core) > 1 and core[0].lower() in _FILLER:
+        core = core[1:]
+    return " ".join(core) or " ".join(words)
 
 
 # --- stage 2: ideas --------------------------------------------------------------------------
@@ -85,9 +86,15 @@ def _idea_title(intent: str, topic: str, kws: list[str], seed: int) -> str:
             return f"{title_case(how)}: A Step-by-Step Guide"
         return pick((f"How to Get Started with {t}", f"{t}: A Practical How-To Guide"), seed, intent)
     if intent == "what_is":
+        what = next((k for k in kws if re.match(r"^(what|why) ", k, re.I)), None)
+        if what:
+            return f"{title_case(what).rstrip('?')}? A Clear Explanation"
         return pick((f"What Is {t}? Everything You Need to Know", f"{t} Explained: The Essentials"),
                     seed, intent)
     if intent == "best_x":
+        best = next((k for k in kws if re.match(r"^(best|top) ", k, re.I)), None)
+        if best:
+            t = title_case(topic_of(best))
         return pick((f"The Best {t}: Our Top Picks", f"Best {t}: What to Choose and Why"), seed, intent)
     vs = next((k for k in kws if re.search(r"\bvs\b|\bversus\b", k, re.I)), None)
     if vs:
@@ -106,6 +113,9 @@ def ideas_for(cluster: ClusterIn, max_ideas: int) -> list[IdeaOut]:
     ranked = sorted(INTENT_ORDER, key=lambda i: (-scores[i], INTENT_ORDER.index(i)))
     seed = digest("ideas", cluster.name, *kws)
     topic = topic_of(cluster.name)
+    if intent_is_vs := re.search(r"\s(vs\.?|versus)\s", topic, re.I):
+        topic = topic[: intent_is_vs.start()]  # 'roth ira vs traditional ira' -> 'roth ira'
+
     ideas = []
     for intent in ranked[:wanted]:
         ctype, structure, base = _IDEA_SHAPE[intent]
@@ -117,6 +127,8 @@ def ideas_for(cluster: ClusterIn, max_ideas: int) -> list[IdeaOut]:
             ctype, structure = "page", "pillar_page"
         words = base + 50 * min(size, 10)
         title = _idea_title(intent, topic, kws, seed)
+        if intent == "comparison" and not re.search(r"\bvs\b", title):
+            title = _idea_title(intent, topic_of(cluster.name), kws, seed)
         quoted = ", ".join(f"“{k}”" for k in targets[:3])
         description = {
             "how_to": f"A practical, step-by-step guide to {topic}, for readers searching {quoted}.",
@@ -181,12 +193,15 @@ _EXTRA_H2 = ("Common Mistakes to Avoid", "Tools and Resources", "Frequently Aske
              "A Simple Routine to Follow", "Key Takeaways")
 
 
-def _paragraph(seed: int, tag: str, kw: str, topic: str, budget: int, used: set[int]) -> tuple[str, int]:
-    """A paragraph of template sentences about ``kw`` holding about ``budget`` words."""
+def _paragraphs(seed: int, tag: str, subjects: list[str], topic: str, budget: int,
+                used: set[int]) -> tuple[list[str], int]:
+    """Paragraphs (at most 5 sentences each) of template sentences holding about ``budget``
+    words; subjects rotate through ``subjects`` so the prose is not one phrase repeated."""
+    paragraphs: list[str] = []
     sentences: list[str] = []
     words = 0
     i = 0
-    while words < budget and len(sentences) < 8:
+    while words < budget:
         idx = digest(seed, tag, i) % len(_SENTENCES)
         for step in range(len(_SENTENCES)):  # first unused template from idx, cycling
             cand = (idx + step) % len(_SENTENCES)
@@ -196,11 +211,18 @@ def _paragraph(seed: int, tag: str, kw: str, topic: str, budget: int, used: set[
         used.add(idx)
         if len(used) >= len(_SENTENCES):
             used.clear()
-        s = _SENTENCES[idx].format(kw=f"<em>{esc(kw)}</em>" if i == 0 else esc(kw), topic=esc(topic))
+        subject = subjects[i % len(subjects)]
+        s = _SENTENCES[idx].format(kw=f"<em>{esc(subject)}</em>" if i == 0 else esc(topic_of(subject)),
+                                   topic=esc(topic))
         sentences.append(s)
         words += len(re.sub(r"<[^>]+>", "", s).split())
         i += 1
-    return "<p>" + " ".join(sentences) + "</p>", words
+        if len(sentences) == 5:
+            paragraphs.append("<p>" + " ".join(sentences) + "</p>")
+            sentences = []
+    if sentences:
+        paragraphs.append("<p>" + " ".join(sentences) + "</p>")
+    return paragraphs, words
 
 
 def write_article(task: TaskIn) -> ContentOut:
@@ -209,9 +231,9 @@ def write_article(task: TaskIn) -> ContentOut:
     topic = topic_of(task.cluster_name or (kws[0] if kws else title)).lower()
     if not kws:
         kws = [topic]
-    target = max(task.word_count, 150)
+    target = max(task.word_count, MIN_WORDS)
     seed = digest("article", title, target, task.content_structure, *kws)
-    n_sections = max(2, min(8, round(target / 260)))
+    n_sections = max(1, min(8, round(target / 260)))
     headings_ = [title_case(topic_of(k)) for k in kws[:n_sections]]
     if task.content_structure == "how_to_guide":
         headings_ = [f"Step {i + 1}: {h}" for i, h in enumerate(headings_)]
@@ -221,32 +243,33 @@ def write_article(task: TaskIn) -> ContentOut:
         headings_.append(extra)
     used: set[int] = set()
     parts: list[str] = []
-    intro, words = _paragraph(seed, "intro", kws[0], topic, min(80, target // 8), used)
-    parts.append(intro)
+    intro, words = _paragraphs(seed, "intro", [kws[0], topic], topic, min(80, target // 8), used)
+    parts += intro
     outro_budget = min(70, target // 10)
-    per_section = max(30, (target - words - outro_budget - 6 * (n_sections + 1)) // n_sections)
+    per_section = max(10, (target - words - outro_budget - 4 * n_sections) // n_sections)
     for n, heading in enumerate(headings_):
         kw = kws[n % len(kws)]
+        subjects = [kw, topic, kws[(n + 1) % len(kws)]] if len(kws) > 1 else [kw, topic]
         parts.append(f"<h2>{esc(heading)}</h2>")
         words += len(heading.split())
         budget = per_section - len(heading.split())
-        if n % 2 == 1 and budget > 120:  # every other section: H3 subsections and a list
+        if n % 2 == 1 and budget > 120:  # every other section: an H3 subsection and a list
             sub = pick(_H3, seed, "h3", n)
             items = [_LIST_ITEMS[(digest(seed, "li", n) + j) % len(_LIST_ITEMS)] for j in range(3)]
             lst = "<ul>" + "".join(f"<li>{it.format(kw=esc(kw), topic=esc(topic))}</li>" for it in items) + "</ul>"
             list_words = len(re.sub(r"<[^>]+>", " ", lst).split())
-            p1, w1 = _paragraph(seed, f"s{n}a", kw, topic, (budget - list_words) // 2, used)
-            p2, w2 = _paragraph(seed, f"s{n}b", kw, topic, budget - list_words - w1 - len(sub.split()), used)
-            parts += [p1, f"<h3>{esc(sub)}</h3>", p2, lst]
+            p1, w1 = _paragraphs(seed, f"s{n}a", subjects, topic, (budget - list_words) // 2, used)
+            rest = budget - list_words - w1 - len(sub.split())
+            p2, w2 = _paragraphs(seed, f"s{n}b", subjects[1:] + subjects[:1], topic, rest, used)
+            parts += p1 + [f"<h3>{esc(sub)}</h3>"] + p2 + [lst]
             words += w1 + w2 + list_words + len(sub.split())
         else:
-            p, w = _paragraph(seed, f"s{n}", kw, topic, budget, used)
-            parts.append(p)
+            p, w = _paragraphs(seed, f"s{n}", subjects, topic, budget, used)
+            parts += p
             words += w
-    closing = "Conclusion"
-    parts.append(f"<h2>{closing}</h2>")
-    outro, _ = _paragraph(seed, "outro", topic, topic, max(20, target - words - 1), used)
-    parts.append(outro)
+    parts.append("<h2>Conclusion</h2>")
+    outro, _ = _paragraphs(seed, "outro", [topic], topic, max(8, target - words - 1), used)
+    parts += outro
     body = "\n".join(parts)
     meta_title = clip(title, META_TITLE_MAX)
     meta_description = clip(

@@ -1,23 +1,89 @@
-"""Stage 2: Clusters → Ideas (1-3 per cluster, by intent)."""
+"""Stage 2, Clusters → Ideas (AI, one cluster per item): 1 to ``max_ideas`` content ideas.
+
+The provider's ideas are checked: at least one idea (else a retryable ProviderError), extras
+beyond ``max_ideas`` dropped, an unknown content_type becomes ``post``, the word count is clamped
+to [MIN_WORDS, MAX_WORDS], titles are trimmed to the column size. Positions are 0..n-1 (the
+database has one idea per (cluster, position), so a repeated write is refused)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
-from igny8_app.ai.base import AIProvider, ClusterIn, IdeaOut, ProviderResult
+from igny8_app.ai.base import AIProvider, ClusterIn, IdeaOut, ProviderError, ProviderResult
+from igny8_app.domain.costs import Usage
+from igny8_app.domain.enums import ContentType
 
-MAX_IDEAS = 3
+MAX_IDEAS_PER_CLUSTER = 3
+MAX_IDEAS = MAX_IDEAS_PER_CLUSTER
+MIN_WORDS = 300
+MAX_WORDS = 5000
+TITLE_MAX = 255
+STRUCTURE_MAX = 32
 
 
-def inputs(cluster_row: Any, keywords: list[str]) -> ClusterIn:
-    return ClusterIn(id=cluster_row.id, name=cluster_row.name, description=cluster_row.description,
-                     keywords=tuple(keywords), volume=cluster_row.volume)
+@dataclass(frozen=True)
+class IdeaWrite:
+    position: int
+    idea_title: str
+    description: str
+    keywords: str  # comma-separated, as stored in ContentIdea.keywords
+    content_type: str
+    content_structure: str
+    estimated_word_count: int
+    intent: str = ""
+
+    @property
+    def keyword_list(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.keywords.split(",") if k.strip())
 
 
-def run(data: ClusterIn, provider: AIProvider) -> ProviderResult[list[IdeaOut]]:
-    result = provider.generate_ideas(data, MAX_IDEAS)
-    if not 1 <= len(result.value) <= MAX_IDEAS:
-        from igny8_app.ai.base import ProviderError
+@dataclass(frozen=True)
+class Stage2Result:
+    cluster_id: int
+    ideas: tuple[IdeaWrite, ...]
+    usage: Usage
 
-        raise ProviderError(f"expected 1-{MAX_IDEAS} ideas, got {len(result.value)}", retryable=True)
-    return result
+
+def generate_ideas(cluster: ClusterIn, provider: AIProvider, *,
+                   max_ideas: int = MAX_IDEAS_PER_CLUSTER) -> Stage2Result:
+    max_ideas = max(1, min(max_ideas, MAX_IDEAS_PER_CLUSTER))
+    result = provider.generate_ideas(cluster, max_ideas)
+    raw = [i for i in (result.value or []) if isinstance(i, IdeaOut) and i.title.strip()]
+    if not raw:
+        raise ProviderError(f"No usable ideas for cluster {cluster.id}", retryable=True)
+    ideas = tuple(_clean(pos, idea, cluster) for pos, idea in enumerate(raw[:max_ideas]))
+    return Stage2Result(cluster_id=cluster.id, ideas=ideas, usage=result.usage)
+
+
+def _clean(position: int, idea: IdeaOut, cluster: ClusterIn) -> IdeaWrite:
+    valid_types = {t.value for t in ContentType}
+    ctype = idea.content_type if idea.content_type in valid_types else ContentType.POST.value
+    keywords = [k.replace(",", " ").strip() for k in (idea.keywords or (cluster.name,))]
+    return IdeaWrite(
+        position=position,
+        idea_title=" ".join(idea.title.split())[:TITLE_MAX],
+        description=idea.description.strip(),
+        keywords=", ".join(k for k in dict.fromkeys(keywords) if k),
+        content_type=ctype,
+        content_structure=(idea.content_structure or "article").strip()[:STRUCTURE_MAX],
+        estimated_word_count=max(MIN_WORDS, min(int(idea.estimated_word_count or 0), MAX_WORDS)),
+        intent=idea.intent,
+    )
+
+
+# --- the engine's adapter pair ------------------------------------------------------------------
+
+def inputs(cluster_row: Any, keywords: Sequence[str]) -> ClusterIn:
+    """``keywords``: the cluster's keyword texts, highest volume first."""
+    return ClusterIn(id=cluster_row.id, name=cluster_row.name, description=cluster_row.description or "",
+                     keywords=tuple(keywords), volume=cluster_row.volume or 0)
+
+
+def run(data: ClusterIn, provider: AIProvider, *, max_ideas: int = MAX_IDEAS) -> ProviderResult[list[IdeaOut]]:
+    """The checked ideas, in position order, as ``IdeaOut`` (keywords as a tuple)."""
+    res = generate_ideas(data, provider, max_ideas=max_ideas)
+    return ProviderResult([IdeaOut(title=i.idea_title, description=i.description, content_type=i.content_type,
+                                   content_structure=i.content_structure,
+                                   estimated_word_count=i.estimated_word_count, keywords=i.keyword_list,
+                                   intent=i.intent) for i in res.ideas], res.usage)
