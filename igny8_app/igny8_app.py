@@ -7,6 +7,7 @@ from igny8_app.api.admin_routes import routes as admin_routes
 from igny8_app.api.auth_routes import routes as auth_routes
 from igny8_app.api.billing_routes import routes as billing_routes
 from igny8_app.api.files import routes as file_routes
+from igny8_app.api.media_routes import routes as media_routes
 from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
 from igny8_app.pages import admin_views, billing_views
@@ -19,7 +20,7 @@ from igny8_app.pages.login import login_page
 from igny8_app.state import SessionState
 
 api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,
-                        *file_routes])
+                        *file_routes, *media_routes])
 
 app = rx.App(api_transformer=api)  # theme: RadixThemesPlugin in rxconfig.py
 
