@@ -43,7 +43,9 @@ class OfflineProvider:
 
     def __init__(self, *, delay_ms: int = 0, sleeper: Sleeper | None = None,
                  should_stop: Callable[[], bool] | threading.Event | None = None,
-                 cluster_params: ClusterParams = DEFAULT_PARAMS) -> None:
+                 cluster_params: ClusterParams = DEFAULT_PARAMS, **_ignored: object) -> None:
+        """Unknown keyword arguments (settings meant for other providers, e.g. an API key passed
+        through ``get_provider``) are ignored."""
         if delay_ms < 0:
             raise ValueError("delay_ms must be >= 0")
         self.delay_ms = delay_ms
