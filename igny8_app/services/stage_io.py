@@ -26,6 +26,7 @@ from igny8_app.settings import get_settings
 
 MAX_EXISTING_CLUSTERS = 500
 KEYWORDS_PER_CLUSTER_REF = 25
+CLUSTER_CONTEXT = 600
 
 
 class StaleItem(Exception):
@@ -94,8 +95,13 @@ def next_item(s: Session, stage: int, site_id: int, *, limit: int, config: dict[
         return None
     if stage == 1:
         ids = [r.id for r in rows]
+        # the texts of the next pending keywords give the clusterer the topic structure beyond
+        # this batch (batched ARI 0.60 -> 0.81; see bench/clustering_quality.py)
+        context = s.exec(select(Keyword.keyword).where(Keyword.site_id == site_id, Keyword.status == "new",
+                                                       Keyword.id > ids[-1]).order_by(Keyword.id)
+                         .limit(CLUSTER_CONTEXT)).all()
         return WorkItem(1, ids, f"{len(rows)} keywords: {rows[0].keyword}…", f"kw:{_short_hash(ids)}",
-                        data=pure.s1_clustering.inputs(rows, _existing_clusters(s, site_id)))
+                        data=pure.s1_clustering.inputs(rows, _existing_clusters(s, site_id), context=list(context)))
     row = rows[0]
     if stage == 2:
         kws = s.exec(select(Keyword.keyword).where(Keyword.cluster_id == row.id)
@@ -131,8 +137,25 @@ def _existing_clusters(s: Session, site_id: int) -> list[ClusterRef]:
             for c in reversed(clusters)]
 
 
+#: Set to a file path to have every AI call appended to it as "<stage> <item key> <pid>" (at the
+#: call's start): tests count calls per item through it, e.g. at-least-once across crashes.
+AI_CALL_LOG_ENV = "IGNY8_AI_CALL_LOG"
+
+
+def _log_ai_call(item: WorkItem) -> None:
+    path = os.environ.get(AI_CALL_LOG_ENV)
+    if not path or item.stage == 3:  # stage 3 is local: no AI call
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, f"{item.stage} {item.key} {os.getpid()}\n".encode())  # one O_APPEND write: whole lines
+    finally:
+        os.close(fd)
+
+
 def compute(provider: AIProvider, item: WorkItem) -> ProviderResult | None:
     """The AI (or local) work for an item: outside any transaction."""
+    _log_ai_call(item)
     if item.stage == 1:
         return pure.s1_clustering.run(item.data, provider)
     if item.stage == 2:
