@@ -1,0 +1,113 @@
+"""Usage history and CSV export at volume: 1,000,000 ledger rows in one account (SQLite or
+DATABASE_URL). Rows are bulk-inserted (with their usage-log rows and the daily rollup the ledger
+would keep), then the first page, a filtered page and the totals are timed (median of 30), and
+the whole CSV is streamed while peak Python memory is traced.
+
+    python bench/billing_usage.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="igny8-bench-"))
+    os.environ.setdefault("IGNY8_DATA_DIR", str(tmp))
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}")
+    import sqlalchemy as sa
+
+    from igny8_app import db
+    from igny8_app.models import Account, CreditTransaction, CreditUsageDaily, CreditUsageLog, Site
+    from igny8_app.services import usage
+
+    db.upgrade_database()
+    with db.write_session() as s:
+        acct = Account(name="Bench", credits=0)
+        s.add(acct)
+        s.flush()
+        sites = [Site(account_id=acct.id, name=f"Site {i}", domain=f"s{i}.example.com") for i in range(3)]
+        s.add_all(sites)
+        s.flush()
+        aid, site_ids = acct.id, [x.id for x in sites]
+    ops = ["clustering", "ideas", "content", "image_prompts", "images"]
+    start = datetime.now(timezone.utc) - timedelta(days=30)
+    t0 = time.perf_counter()
+    batch = 20_000
+    balance = args.rows * 10
+    engine = db.get_engine()
+    with engine.begin() as conn:
+        conn.execute(sa.insert(CreditTransaction.__table__), [{
+            "account_id": aid, "amount": balance, "balance_after": balance, "type": "grant",
+            "idempotency_key": "bench-grant", "description": "bench", "created_at": start}])
+        for lo in range(0, args.rows, batch):
+            txs, logs = [], []
+            for i in range(lo, min(lo + batch, args.rows)):
+                balance -= 2
+                txs.append({"id": i + 2, "account_id": aid, "amount": -2, "balance_after": balance,
+                            "type": "deduction", "operation_type": ops[i % 5], "idempotency_key": f"b{i}",
+                            "run_id": f"run_{i // 500:06d}", "site_id": site_ids[i % 3], "object_type": "keyword",
+                            "object_id": i, "description": "", "created_at": start + timedelta(seconds=i * 2)})
+                logs.append({"account_id": aid, "transaction_id": i + 2, "operation_type": ops[i % 5],
+                             "credits_used": 2, "tokens_in": 300, "tokens_out": 500, "cost_usd": 0.0,
+                             "site_id": site_ids[i % 3], "run_id": f"run_{i // 500:06d}",
+                             "created_at": start + timedelta(seconds=i * 2)})
+            conn.execute(sa.insert(CreditTransaction.__table__), txs)
+            conn.execute(sa.insert(CreditUsageLog.__table__), logs)
+        day = "date(created_at)" if engine.dialect.name == "sqlite" else "(created_at AT TIME ZONE 'UTC')::date"
+        conn.exec_driver_sql(
+            f"INSERT INTO {CreditUsageDaily.__tablename__} SELECT account_id, {day}, type, "
+            f"coalesce(operation_type, ''), coalesce(site_id, 0), count(*), sum(amount) FROM credit_transaction "
+            f"GROUP BY 1, 2, 3, 4, 5")
+        conn.execute(sa.update(Account).where(Account.id == aid).values(credits=balance))
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("ANALYZE")
+    if engine.dialect.name != "sqlite":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("ANALYZE")
+    print(f"loaded {args.rows:,} rows in {time.perf_counter() - t0:.1f}s ({engine.dialect.name})")
+
+    def timed(label: str, f: usage.UsageFilter, page: int = 1) -> None:
+        times = []
+        for _ in range(30):
+            t = time.perf_counter()
+            with db.read_session() as s:
+                rows, totals = usage.history_page(session=s, account_id=aid, f=f, page=page, per_page=50)
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"{label:<38} median {statistics.median(times):6.1f} ms  (rows {len(rows)}, total {totals.rows:,})")
+
+    today = datetime.now(timezone.utc).date()
+    timed("first page, no filter", usage.UsageFilter())
+    timed("first page, operation=ideas", usage.UsageFilter(operation="ideas"))
+    timed("first page, site", usage.UsageFilter(site_id=site_ids[1]))
+    timed("first page, run", usage.UsageFilter(run_id="run_000500"))
+    timed("first page, last 7 days", usage.UsageFilter(date_from=today - timedelta(days=7), date_to=today))
+    timed("page 100, no filter", usage.UsageFilter(), page=100)
+
+    tracemalloc.start()
+    t = time.perf_counter()
+    size = chunks = 0
+    for part in usage.export_csv(account_id=aid, f=usage.UsageFilter()):
+        size += len(part)
+        chunks += 1
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"CSV export: {size / 1e6:.0f} MB in {chunks} chunks, {time.perf_counter() - t:.1f}s, "
+          f"peak traced Python memory {peak / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
