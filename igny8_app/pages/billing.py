@@ -60,6 +60,7 @@ class BillingState(SessionState):
     settings: dict[str, str] = {}
     field_errors: dict[str, str] = {}
     settings_saved: bool = False
+    settings_loaded: bool = False
 
     # --- helpers ------------------------------------------------------------------------------------
 
@@ -253,6 +254,7 @@ class BillingState(SessionState):
         self.billing_denied = ""
         self.field_errors = {}
         self.settings_saved = False
+        self.settings_loaded = False
         if not self.active_site_id:
             return
         try:
@@ -261,6 +263,7 @@ class BillingState(SessionState):
         except DomainError as exc:
             return self._denied(exc)
         self.settings = {k: str(v) for k, v in data.items()}
+        self.settings_loaded = True  # the form mounts only now, so nothing typed is lost to a late load
 
     @rx.event
     def save_settings(self, form: dict[str, Any]):

@@ -371,7 +371,7 @@ def billing_settings_page() -> rx.Component:
     return billing_frame(
         "Billing settings",
         rx.grid(
-            card("Billing profile", rx.form(
+            card("Billing profile", rx.cond(~B.settings_loaded, rx.center(rx.spinner(size="3"), height="200px"), rx.form(
                 rx.vstack(
                     _field("Billing email", "billing_email", "Invoices and payment notices go here."),
                     _field("Company", "company"),
@@ -391,7 +391,7 @@ def billing_settings_page() -> rx.Component:
                 reset_on_submit=False,
                 width="100%",
                 key=B.settings.get("company", "") + B.settings.get("low_balance_threshold", ""),
-            )),
+            ))),
             card("Payment methods",
                  rx.hstack(rx.icon("landmark", size=18), rx.text("Bank transfer", weight="medium"), spacing="2"),
                  rx.text("Each purchase shows the bank details and a unique reference to quote.", size="2",

@@ -92,6 +92,7 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
     shot(page, "billing-05-payments")
 
     page.click("#tab-billing-settings")
+    expect(page.locator("#set-billing_email")).to_be_visible()  # the form mounts once the settings are loaded
     page.fill("#set-billing_email", "not-an-email")
     page.fill("#set-country", "XX")
     page.click("#save-settings")
