@@ -64,11 +64,12 @@ def decide(status: RunStatus | str, requested: RequestedAction | str | None, act
             raise IllegalTransition("The run is already running.")
         return Decision(RunStatus.RUNNING, None, immediate=True, enqueue=True)
 
-    # CANCEL
-    if requested is RequestedAction.CANCEL:
-        raise IllegalTransition("The run is already being cancelled.")
+    # CANCEL (with no live worker, at once: also when a cancel requested earlier was never applied
+    # because its worker died; waiting for the watchdog's recovery job would delay it for nothing)
     if status is RunStatus.PAUSED or not worker_active:
         return Decision(RunStatus.CANCELLED, None, immediate=True)
+    if requested is RequestedAction.CANCEL:
+        raise IllegalTransition("The run is already being cancelled.")
     return Decision(RunStatus.RUNNING, RequestedAction.CANCEL, immediate=False)
 
 

@@ -123,18 +123,21 @@ def default_owner() -> str:
 
 
 def execute_run(run_pk: int, *, owner: str | None = None, provider: AIProvider | None = None,
-                slice_seconds: float = SLICE_SECONDS) -> str:
+                slice_seconds: float = SLICE_SECONDS, max_items: int | None = None) -> str:
     """Work the run until it pauses, is cancelled, completes, fails or its slice ends.
 
+    ``max_items`` bounds the slice in items too (tests and tools step a run item by item): once
+    that many items are done the lease is released and 'released' returned, with no job queued.
+
     Returns what happened: 'not_acquired', 'paused', 'cancelled', 'completed', 'failed',
-    'continued' (slice over; a new job was queued) or 'lease_lost'."""
+    'continued' (slice over; a new job was queued), 'released' or 'lease_lost'."""
     lease = acquire(run_pk, owner or default_owner())
     if lease is None:
         return "not_acquired"
     beat = Heartbeat(lease)
     beat.start()
     try:
-        return _loop(lease, beat, provider, slice_seconds)
+        return _loop(lease, beat, provider, slice_seconds, max_items)
     except LeaseLost:
         return "lease_lost"
     except Exception as exc:  # noqa: BLE001 - an unexpected error fails the run, recorded
@@ -146,8 +149,10 @@ def execute_run(run_pk: int, *, owner: str | None = None, provider: AIProvider |
         beat.join(5)
 
 
-def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seconds: float) -> str:
+def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seconds: float,
+          max_items: int | None = None) -> str:
     started = time.monotonic()
+    worked = 0
     stop_requested = _stop_checker(lease)
     provider = provider or get_provider(sleeper=interruptible_sleeper(lambda: beat.lost.is_set()))
     while True:
@@ -185,6 +190,10 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
 
             enqueue_run_job(lease.run_pk)
             return "continued"
+        if max_items is not None and worked >= max_items:
+            release(lease)
+            return "released"
+        worked += 1
         outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id)
         if outcome in ("paused", "cancelled"):
             return outcome
