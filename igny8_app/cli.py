@@ -7,7 +7,6 @@ Refused actions exit with status 1 and print the reason on stderr (as JSON with 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 

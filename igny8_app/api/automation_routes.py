@@ -12,13 +12,11 @@ Every path answers with and without a trailing slash.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -29,9 +27,7 @@ from igny8_app.api.common import bearer_token, error_response
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import Conflict, DomainError, ValidationError
 from igny8_app.domain.roles import Permission
-from igny8_app.models import Account, AutomationConfig, Site
 from igny8_app.services import accounts, automation
-from igny8_app.services.estimate import estimate_for_site
 from igny8_app.services.pipeline import pipeline_overview as overview_for_site
 
 PREFIX = "/api/v1/automation"
@@ -141,11 +137,7 @@ def _logs(c: Call) -> Any:
 
 def _estimate(c: Call) -> Any:
     with read_session() as s:
-        cfg = s.exec(select(AutomationConfig).where(AutomationConfig.site_id == c.site_id)).one_or_none()
-        est = estimate_for_site(session=s, site_id=c.site_id, config=automation.config_snapshot(cfg))
-        balance = s.get(Account, s.get(Site, c.site_id).account_id).credits
-    return {**est, "required_to_start": math.ceil(est["total"] * automation.CREDIT_SAFETY_FACTOR),
-            "balance": balance}
+        return automation.estimate(session=s, site_id=c.site_id)
 
 
 def _pipeline_overview(c: Call) -> Any:

@@ -7,7 +7,6 @@ from the database when an event for this site arrives, so a page that (re)connec
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -17,10 +16,7 @@ from igny8_app.components.layout import page_frame
 from igny8_app.components.processing_card import processing_card, ticker_script
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.models import Account, AutomationConfig
 from igny8_app.services import automation
-from igny8_app.services.automation import config_snapshot
-from igny8_app.services.estimate import estimate_for_site
 from igny8_app.services.pipeline import pipeline_overview
 from igny8_app.services.run_events import PROGRESS_CHANNEL
 from igny8_app.state import PAGE_LOADERS, SessionState
@@ -59,11 +55,10 @@ class AutomationState(SessionState):
         self._note_run(state)
         self.history_rows = automation.history(session=s, site_id=site.id)
         self.activity = automation.logs(session=s, run=run, lines=30) if run else []
-        cfg = s.query(AutomationConfig).filter(AutomationConfig.site_id == site.id).one_or_none()
-        est = estimate_for_site(session=s, site_id=site.id, config=config_snapshot(cfg))
+        est = automation.estimate(session=s, site_id=site.id)
         self.estimate_total = est["total"]
-        self.estimate_needed = -(-est["total"] * 12 // 10)
-        self.balance = s.get(Account, site.account_id).credits
+        self.estimate_needed = est["required_to_start"]
+        self.balance = est["balance"]
         return state
 
     def _note_run(self, state: dict[str, Any]) -> None:

@@ -375,7 +375,7 @@ def _import_dialog() -> rx.Component:
                 summary.length() > 0,
                 rx.vstack(
                     rx.hstack(
-                        rx.badge(f"Imported ", summary["imported"].to_string(), color_scheme="green", size="2"),
+                        rx.badge("Imported ", summary["imported"].to_string(), color_scheme="green", size="2"),
                         rx.badge("Duplicates ", summary["duplicates"].to_string(), color_scheme="gray", size="2"),
                         rx.badge("Invalid ", summary["invalid"].to_string(), color_scheme="red", size="2"),
                         id="import-summary",

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from igny8_app.db import read_session, write_session
-from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus, Trigger
+from igny8_app.domain.enums import PauseReason, RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
 from igny8_app.domain.run_state import Action, decide, percentage
 from igny8_app.models import (
@@ -76,6 +76,22 @@ def _get_config(session: Session, site_id: int) -> AutomationConfig:
     return cfg
 
 
+def required_to_start(estimate_total: int) -> int:
+    """Credits a run needs on the balance to start: 1.2 × the estimate, rounded up."""
+    return math.ceil(estimate_total * CREDIT_SAFETY_FACTOR)
+
+
+def estimate(*, session: Session, site_id: int) -> dict[str, Any]:
+    """The site's run estimate (per stage and total), what starting requires, and the balance."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("Site not found.")
+    cfg = session.exec(select(AutomationConfig).where(AutomationConfig.site_id == site_id)).one_or_none()
+    est = estimate_for_site(session=session, site_id=site_id, config=config_snapshot(cfg))
+    return {**est, "required_to_start": required_to_start(est["total"]),
+            "balance": session.get(Account, site.account_id).credits}
+
+
 def get_run(*, session: Session, run_id: str, site_id: int | None = None, for_update: bool = False) -> AutomationRun:
     stmt = select(AutomationRun).where(AutomationRun.run_id == run_id)
     if site_id is not None:
@@ -116,7 +132,7 @@ def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id:
         snapshot = config_snapshot(cfg)
         estimate = estimate_for_site(session=s, site_id=site_id, config=snapshot)
         account = s.get(Account, site.account_id)
-        needed = math.ceil(estimate["total"] * CREDIT_SAFETY_FACTOR)
+        needed = required_to_start(estimate["total"])
         if account.credits < needed:
             raise InsufficientCredits(
                 needed=needed, balance=account.credits,
@@ -347,9 +363,3 @@ def logs(*, session: Session, run: AutomationRun, lines: int = 100) -> list[dict
                         .order_by(RunEvent.id.desc()).limit(lines)).all()
     return [{"id": e.id, "stage": e.stage, "level": e.level, "message": e.message,
              "created_at": e.created_at.isoformat()} for e in reversed(rows)]
-
-
-__all__ = [
-    "EventLevel", "cancel_run", "current_run", "get_processing_state", "history", "logs", "pause_run",
-    "processing_state", "resume_run", "retry_failed_items", "start_run",
-]
