@@ -194,8 +194,9 @@ def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | N
             elif action is Action.RESUME:
                 run_events.record(s, run, "Pause request withdrawn.", kind="resume")
             run.status = d.status.value
-            run.lease_fence += 1  # invalidate any stale holder
-            run.lease_owner = None if d.status is not RunStatus.RUNNING else run.lease_owner
+            if d.status is not RunStatus.RUNNING or d.enqueue:  # a withdrawn pause keeps its live worker
+                run.lease_fence += 1  # invalidate any stale holder
+                run.lease_owner = None if d.status is not RunStatus.RUNNING else run.lease_owner
         else:
             verb = "Pausing" if action is Action.PAUSE else "Cancelling"
             run_events.record(s, run, f"{verb} — finishing the current item…", kind=f"{action.value}_requested")
