@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -37,34 +38,43 @@ def free_port() -> int:
 
 # --- Redis --------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory):
-    url = os.environ.get("TEST_REDIS_URL")
-    if url:
-        yield url
-        return
+@contextlib.contextmanager
+def private_redis_server(workdir: Path):
+    """A throwaway ``redis-server`` on a free port; yields its URL and stops it afterwards."""
+    import redis as redis_lib
+
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(workdir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    import redis as redis_lib
-
     client = redis_lib.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis_lib.ConnectionError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        raise RuntimeError("redis-server did not start")
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(5)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis_lib.ConnectionError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """The Redis that integration tests flush and enqueue on. The e2e live app has its own (see
+    tests/e2e/conftest.py) so its workers never take an integration test's jobs."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    with private_redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

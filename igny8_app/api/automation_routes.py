@@ -46,16 +46,16 @@ def int_param(params: QueryParams, name: str, *, default: int | None = None, lo:
         if default is None:
             raise ValidationError(f"The query parameter '{name}' is required.")
         return default
-    if not _DIGITS.match(raw) or not lo <= int(raw) <= hi:
+    if not _DIGITS.fullmatch(raw) or not lo <= int(raw) <= hi:
         raise ValidationError(f"'{name}' must be an integer between {lo} and {hi}.")
     return int(raw)
 
 
 def run_id_param(params: QueryParams) -> str | None:
     raw = params.get("run_id")
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if not _RUN_ID.match(raw):
+    if not _RUN_ID.fullmatch(raw):  # fullmatch: '$' alone would let a trailing newline through
         raise ValidationError("'run_id' must be a run id such as run_20250101_120000_manual_ab12cd.")
     return raw
 

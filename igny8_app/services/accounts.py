@@ -49,7 +49,7 @@ def token_hash(token: str) -> str:
 
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if not _EMAIL.match(email):
+    if not _EMAIL.fullmatch(email):
         raise ValidationError(f"'{email}' is not a valid email address.")
     return email
 

@@ -47,7 +47,7 @@ class BillingSettings:
 def validate(data: BillingSettings) -> dict[str, Any]:
     errors: dict[str, str] = {}
     email = (data.billing_email or "").strip().lower()
-    if email and (not _EMAIL.match(email) or len(email) > 254):
+    if email and (not _EMAIL.fullmatch(email) or len(email) > 254):
         errors["billing_email"] = f"'{email}' is not a valid email address."
     company = (data.company or "").strip()
     if len(company) > 200:
@@ -59,7 +59,7 @@ def validate(data: BillingSettings) -> dict[str, Any]:
     if country and country not in COUNTRIES:
         errors["country"] = "Use a two-letter country code such as DE, GB or US."
     tax_id = (data.tax_id or "").strip()
-    if tax_id and not _TAX_ID.match(tax_id):
+    if tax_id and not _TAX_ID.fullmatch(tax_id):
         errors["tax_id"] = "A tax id has 2–64 letters, digits, spaces, dots, dashes or slashes."
     raw = str(data.low_balance_threshold).strip().replace(",", "").replace("_", "")
     threshold = 0

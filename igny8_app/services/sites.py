@@ -18,7 +18,7 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 def normalize_domain(domain: str) -> str:
     d = (domain or "").strip().lower()
     d = re.sub(r"^https?://", "", d).split("/")[0]
-    if not _DOMAIN.match(d):
+    if not _DOMAIN.fullmatch(d):
         raise ValidationError(f"'{domain}' is not a valid domain name (for example example.com).")
     return d
 

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import private_redis_server
 from tests.live_app import start_live_app, stop_live_app
 
 
 @pytest.fixture(scope="session")
-def live_app(redis_url, tmp_path_factory):
-    app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=redis_url, workers=2,
+def live_redis_url(tmp_path_factory):
+    """The live app's own Redis: integration tests flush theirs and enqueue jobs on it, and the
+    live app's workers must not take those jobs (nor lose their state to a flush)."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:  # a shared server: use another database number (queues and keys are per database)
+        yield re.sub(r"(/\d*)?$", "/7", url.split("?")[0], count=1)
+        return
+    with private_redis_server(tmp_path_factory.mktemp("live-redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_app(live_redis_url, tmp_path_factory):
+    app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=live_redis_url, workers=2,
                          extra_env={"OFFLINE_AI_DELAY_MS": "120", "RUN_HEARTBEAT_TIMEOUT_S": "10"})
     yield app
     stop_live_app(app)
