@@ -15,11 +15,13 @@ from igny8_app.models.billing import (
     Payment,
 )
 from igny8_app.models.planner import Cluster, Content, ContentIdea, Image, Keyword, Task
+from igny8_app.models.team import AccountAudit, Invitation, PasswordReset
 from igny8_app.models.tenancy import Account, ApiToken, Membership, Sector, Site, User, UserSession
 
 __all__ = [
-    "Account", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
+    "Account", "AccountAudit", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
     "CreditCostAudit", "CreditCostConfig", "CreditPackage", "CreditTransaction", "CreditUsageDaily", "CreditUsageLog",
-    "Image", "Invoice", "InvoiceCounter", "InvoiceLine", "Keyword", "Membership", "Payment", "RunEvent", "Sector",
+    "Image", "Invoice", "InvoiceCounter", "InvoiceLine", "Invitation", "Keyword", "Membership", "PasswordReset",
+    "Payment", "RunEvent", "Sector",
     "Site", "SiteLock", "StageProgress", "Task", "User", "UserSession", "utcnow",
 ]

@@ -139,6 +139,11 @@ def login(*, session: Session, email: str, password: str) -> tuple[User, str]:
         raise Unauthenticated("Wrong email or password.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return user, open_session(session=session, user=user)
+
+
+def open_session(*, session: Session, user: User) -> str:
+    """Open a browser session for a user whose identity is already proven; returns the plain token."""
     settings = get_settings()
     now = utcnow()
     token = secrets.token_urlsafe(32)
@@ -147,7 +152,7 @@ def login(*, session: Session, email: str, password: str) -> tuple[User, str]:
     user.last_login_at = now
     session.add(user)
     session.flush()
-    return user, token
+    return token
 
 
 def resolve_session(*, session: Session, token: str | None) -> User:
