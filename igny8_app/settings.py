@@ -95,3 +95,77 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+# --- AI providers (the OpenAI-compatible provider; see igny8_app/ai/openai_provider.py) -----------
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_OPENAI_IMAGE_MODEL = "gpt-image-1"
+#: USD per 1M tokens (input, output) and per image; AI_MODEL_PRICES (JSON) adds or replaces entries,
+#: e.g. {"llama3.1": {"in": 0, "out": 0}, "gpt-image-1": {"image": 0.04}}. Unknown models cost 0.
+DEFAULT_MODEL_PRICES: dict[str, dict[str, float]] = {
+    "gpt-4o-mini": {"in": 0.15, "out": 0.60},
+    "gpt-4o": {"in": 2.50, "out": 10.00},
+    "gpt-4.1-mini": {"in": 0.40, "out": 1.60},
+    "gpt-4.1": {"in": 2.00, "out": 8.00},
+    "gpt-image-1": {"image": 0.04},
+    "dall-e-3": {"image": 0.04},
+}
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class AISettings:
+    """Environment defaults of the OpenAI-compatible provider (an account may override them)."""
+
+    base_url: str | None
+    api_key: str
+    models: dict[str, str]  # operation type -> model: clustering, ideas, content, image_prompts, images
+    timeout_s: float
+    max_attempts: int  # per HTTP call, including the first (429/5xx/timeouts are retried)
+    max_retry_after_s: float  # a Retry-After above this is not waited for: the call fails at once
+    schema_attempts: int  # per item: a reply that is not valid JSON for the schema is asked again
+    circuit_threshold: int  # consecutive unavailable calls that pause a run (provider_unavailable)
+    image_size: str
+    image_response_format: str | None  # 'url' / 'b64_json' / None (the server's default)
+    prices: dict[str, dict[str, float]]
+
+
+def get_ai_settings() -> AISettings:
+    """Read at each call (cheap): a provider is built once per run."""
+    import json
+
+    default_model = os.environ.get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL
+    models = {op: os.environ.get(f"OPENAI_MODEL_{op.upper()}") or default_model
+              for op in ("clustering", "ideas", "content", "image_prompts")}
+    models["images"] = os.environ.get("OPENAI_IMAGE_MODEL") or DEFAULT_OPENAI_IMAGE_MODEL
+    prices = {k: dict(v) for k, v in DEFAULT_MODEL_PRICES.items()}
+    raw = os.environ.get("AI_MODEL_PRICES")
+    if raw:
+        try:
+            extra = json.loads(raw)
+            prices.update({str(k): {str(f): float(x) for f, x in v.items()} for k, v in extra.items()})
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise RuntimeError(f"AI_MODEL_PRICES must be a JSON object of model -> {{in, out, image}}: {exc}") from exc
+    return AISettings(
+        base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        api_key=os.environ.get("OPENAI_API_KEY") or "",
+        models=models,
+        timeout_s=_float("OPENAI_TIMEOUT_S", 60.0),
+        max_attempts=max(1, _int("OPENAI_MAX_ATTEMPTS", 4)),
+        max_retry_after_s=_float("OPENAI_MAX_RETRY_AFTER_S", 60.0),
+        schema_attempts=max(1, _int("OPENAI_SCHEMA_ATTEMPTS", 2)),
+        circuit_threshold=max(1, _int("AI_CIRCUIT_THRESHOLD", 3)),
+        image_size=os.environ.get("OPENAI_IMAGE_SIZE") or "1024x1024",
+        image_response_format=os.environ.get("OPENAI_IMAGE_RESPONSE_FORMAT") or None,
+        prices=prices,
+    )

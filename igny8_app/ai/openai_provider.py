@@ -1,0 +1,380 @@
+"""The OpenAI-compatible provider (OpenAI itself, or Ollama, vLLM, LM Studio, llama.cpp server).
+
+Built on the official ``openai`` SDK. ``AI_PROVIDER=openai`` selects it; settings come from
+``settings.get_ai_settings()`` (OPENAI_BASE_URL, OPENAI_API_KEY, a model per operation, the image
+model, timeouts, the price table), and an account's own settings override them
+(``services/ai_settings.py`` builds the provider for a run).
+
+* Every HTTP call has a timeout; the SDK's own retries are off (``max_retries=0``) and this module
+  retries 429, 408/409 and 5xx, timeouts and connection errors with exponential backoff and jitter,
+  honouring ``Retry-After``. The waits go through ``sleeper`` (interruptible by the run loop).
+  When the retries run out it raises ``ProviderUnavailable``: the run loop keeps the item pending
+  and pauses the run after several in a row. 401/403/404 (bad key, unknown model or URL) are
+  unavailability too (retrying cannot help, but neither is it the item's fault).
+* Structured outputs (clusters, ideas, the article, image prompts) ask for a JSON object and are
+  validated with pydantic. An invalid reply is asked again (``schema_attempts`` in all, with the
+  validation error quoted), then the item fails with a non-retryable ProviderError: never a crash,
+  and, since a failed item writes nothing, nothing is charged.
+* Usage: prompt/completion tokens from the responses (summed over the attempts of the item), the
+  model and ``cost_usd`` from the per-model price table, so the ledger records real figures.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import random
+import re
+import threading
+import time
+from typing import Any, Callable, Sequence, TypeVar
+
+import httpx
+import openai
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, Field, ValidationError
+
+from igny8_app.ai import prompt_registry
+from igny8_app.ai.base import (
+    ClusterIn, ClusterOut, ClusterRef, ContentIn, ContentOut, IdeaOut, ImageOut, ImagePromptIn,
+    ImagePromptOut, KeywordIn, ProviderError, ProviderResult, Sleeper, TaskIn, interruptible_sleeper,
+)
+from igny8_app.ai.html import count_words
+from igny8_app.ai.resilience import RETRYABLE_STATUS, ProviderUnavailable, RetryPolicy, parse_retry_after
+from igny8_app.domain.costs import Usage
+from igny8_app.settings import get_ai_settings
+
+M = TypeVar("M", bound=BaseModel)
+OPERATIONS = ("clustering", "ideas", "content", "image_prompts", "images")
+MAX_EXISTING_IN_PROMPT = 200
+KEYWORDS_PER_EXISTING = 8
+MAX_CONTEXT_IN_PROMPT = 150
+MAX_ARTICLE_CHARS_IN_PROMPT = 6000
+UNAVAILABLE_STATUS = frozenset({401, 403, 404})
+SYSTEM = ("You are the content-planning engine of an SEO automation tool. Reply with exactly one JSON "
+          "object and nothing else (no prose, no code fences). It must validate against this JSON "
+          "schema:\n{schema}")
+
+
+# --- reply schemas ---------------------------------------------------------------------------------
+
+class ClusterReply(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    description: str = ""
+    keyword_ids: list[int] = Field(min_length=1)
+    existing_cluster_id: int | None = None
+
+
+class ClustersReply(BaseModel):
+    clusters: list[ClusterReply] = Field(min_length=1)
+
+
+class IdeaReply(BaseModel):
+    title: str = Field(min_length=1)
+    description: str = ""
+    content_type: str = "post"
+    content_structure: str = "article"
+    estimated_word_count: int = Field(default=1000, ge=0)
+    keywords: list[str] = Field(default_factory=list)
+    intent: str = ""
+
+
+class IdeasReply(BaseModel):
+    ideas: list[IdeaReply] = Field(min_length=1)
+
+
+class ArticleReply(BaseModel):
+    title: str = Field(min_length=1)
+    html: str = Field(min_length=1)
+    meta_title: str = ""
+    meta_description: str = ""
+
+
+class ImagePromptsReply(BaseModel):
+    featured: str = Field(min_length=1)
+    in_article: list[str] = Field(default_factory=list)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
+
+
+def _json_text(text: str) -> str:
+    """The JSON part of a reply (local models sometimes wrap it in a code fence)."""
+    m = _FENCE.match(text or "")
+    return m.group(1) if m else (text or "")
+
+
+def _short(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:4]:
+        loc = ".".join(str(x) for x in e.get("loc", ())) or "reply"
+        parts.append(f"{loc}: {e.get('msg')}")
+    return "; ".join(parts)
+
+
+def mask_key(key: str | None) -> str:
+    """What may be shown of an API key: its last 4 characters."""
+    key = key or ""
+    return f"…{key[-4:]}" if len(key) > 4 else ("set" if key else "")
+
+
+class _Tally:
+    """Usage summed over the HTTP calls of one item."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+
+    def add(self, usage: Any) -> None:
+        self.requests += 1
+        if usage is None:
+            return
+        self.tokens_in += int(getattr(usage, "prompt_tokens", None) or getattr(usage, "input_tokens", None) or 0)
+        self.tokens_out += int(getattr(usage, "completion_tokens", None) or getattr(usage, "output_tokens", None) or 0)
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(self, *, base_url: str | None = None, api_key: str | None = None,
+                 models: dict[str, str] | None = None, timeout_s: float | None = None,
+                 max_attempts: int | None = None, max_retry_after_s: float | None = None,
+                 schema_attempts: int | None = None, prices: dict[str, dict[str, float]] | None = None,
+                 prompts: dict[str, str] | None = None, image_size: str | None = None,
+                 image_response_format: str | None = None, json_mode: bool = True,
+                 sleeper: Sleeper | None = None, should_stop: Callable[[], bool] | threading.Event | None = None,
+                 rng: random.Random | None = None, retry_base_s: float = 0.5, **_ignored: object) -> None:
+        """Anything not passed comes from ``get_ai_settings()``. Unknown keyword arguments (meant for
+        other providers, e.g. ``delay_ms``) are ignored."""
+        env = get_ai_settings()
+        self.base_url = base_url or env.base_url
+        self.models = {**env.models, **{k: v for k, v in (models or {}).items() if v}}
+        self.model = self.models["content"]
+        self.timeout_s = float(timeout_s or env.timeout_s)
+        self.policy = RetryPolicy(max_attempts=max_attempts or env.max_attempts, base_s=retry_base_s,
+                                  max_retry_after_s=env.max_retry_after_s if max_retry_after_s is None
+                                  else max_retry_after_s)
+        self.schema_attempts = schema_attempts or env.schema_attempts
+        self.prices = prices if prices is not None else env.prices
+        self.prompts = {k: v for k, v in (prompts or {}).items() if v}
+        self.image_size = image_size or env.image_size
+        self.image_response_format = image_response_format or env.image_response_format
+        self.json_mode = json_mode
+        if sleeper is None:
+            sleeper = interruptible_sleeper(should_stop) if should_stop is not None else time.sleep
+        self.sleeper = sleeper
+        self.rng = rng or random.Random()
+        # local servers need no key, but the SDK insists on one
+        self.client = openai.OpenAI(base_url=self.base_url, api_key=(api_key or env.api_key or "no-key"),
+                                    timeout=self.timeout_s, max_retries=0)
+
+    # --- transport: timeouts, retries, backoff ----------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        last = ""
+        status: int | None = None
+        for attempt in range(self.policy.max_attempts):
+            retry_after: float | None = None
+            try:
+                return fn()
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                detail = _error_detail(exc)
+                if status in UNAVAILABLE_STATUS:
+                    hint = {401: "authentication failed (check the API key)",
+                            403: "access denied (check the API key's permissions)",
+                            404: "not found (check the base URL and the model name)"}[status]
+                    raise ProviderUnavailable(f"{what}: HTTP {status}, {hint}: {detail}", status=status) from exc
+                if status not in RETRYABLE_STATUS:
+                    raise ProviderError(f"{what}: HTTP {status}: {detail}", retryable=False) from exc
+                retry_after = parse_retry_after(dict(exc.response.headers))
+                last = f"HTTP {status}: {detail}"
+            except openai.APITimeoutError:
+                status, last = None, f"no reply within {self.timeout_s:g} s"
+            except openai.APIConnectionError as exc:
+                status, last = None, f"cannot connect to {self.base_url or 'api.openai.com'} ({exc.__cause__ or exc})"
+            if attempt == self.policy.max_attempts - 1:
+                break
+            wait = self.policy.wait_for(attempt, retry_after, self.rng)
+            if wait is None:
+                raise ProviderUnavailable(f"{what}: {last}; the server asks to wait {retry_after:g} s",
+                                          status=status)
+            if self.sleeper(wait):  # interrupted (lease lost / stop): let the loop decide
+                raise ProviderUnavailable(f"{what}: interrupted while waiting to retry after {last}", status=status)
+        raise ProviderUnavailable(f"{what}: {last} (after {self.policy.max_attempts} attempts)", status=status)
+
+    def _chat_json(self, op: str, prompt: str, schema: type[M], tally: _Tally) -> M:
+        model = self.models[op]
+        system = SYSTEM.format(schema=json.dumps(schema.model_json_schema(), separators=(",", ":")))
+        messages: list[dict[str, str]] = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        error = ""
+        for _ in range(self.schema_attempts):
+            kwargs: dict[str, Any] = {"model": model, "messages": list(messages), "temperature": 0.4,
+                                      "timeout": self.timeout_s}
+            if self.json_mode:
+                kwargs["response_format"] = {"type": "json_object"}
+            resp = self._call(f"{op} ({model})", lambda: self.client.chat.completions.create(**kwargs))
+            tally.add(getattr(resp, "usage", None))
+            text = ""
+            if getattr(resp, "choices", None):
+                text = resp.choices[0].message.content or ""
+            try:
+                return schema.model_validate_json(_json_text(text))
+            except ValidationError as exc:
+                error = _short(exc)
+            messages += [{"role": "assistant", "content": text[:4000]},
+                         {"role": "user", "content": f"That reply was not valid ({error}). Reply again with "
+                                                     "only the JSON object, matching the schema."}]
+        raise ProviderError(f"{op} ({model}): the reply was not valid JSON for the schema after "
+                            f"{self.schema_attempts} attempt(s): {error}", retryable=False)
+
+    def _usage(self, op: str, tally: _Tally, *, items: int = 0, images: int = 0, words: int = 0) -> Usage:
+        model = self.models[op]
+        price = self.prices.get(model, {})
+        cost = (tally.tokens_in * price.get("in", 0.0) + tally.tokens_out * price.get("out", 0.0)) / 1_000_000
+        cost += images * price.get("image", 0.0)
+        return Usage(requests=tally.requests, items=items, words=words, images=images, tokens_in=tally.tokens_in,
+                     tokens_out=tally.tokens_out, model=model, cost_usd=round(cost, 6))
+
+    def _render(self, name: str, values: dict[str, object]) -> str:
+        return prompt_registry.render(name, values, self.prompts)
+
+    # --- operations ----------------------------------------------------------------------------
+
+    def cluster_keywords(self, keywords: list[KeywordIn], existing: list[ClusterRef], *,
+                         context: Sequence[str] = ()) -> ProviderResult[list[ClusterOut]]:
+        shown = list(existing)[-MAX_EXISTING_IN_PROMPT:]
+        existing_text = "\n".join(
+            f"{r.id}: {r.name} — {', '.join(r.keywords[:KEYWORDS_PER_EXISTING])}" for r in shown) or "(none yet)"
+        prompt = self._render("clustering", {
+            "keywords": "\n".join(f"{k.id}: {k.keyword}" for k in keywords),
+            "existing_clusters": existing_text,
+            "context": ", ".join(list(context)[:MAX_CONTEXT_IN_PROMPT]) or "(none)",
+        })
+        tally = _Tally()
+        reply = self._chat_json("clustering", prompt, ClustersReply, tally)
+        volumes = {k.id: max(k.volume, 0) for k in keywords}
+        out = [ClusterOut(name=c.name.strip(), description=c.description.strip(), keyword_ids=tuple(c.keyword_ids),
+                          volume=sum(volumes.get(i, 0) for i in c.keyword_ids),
+                          existing_cluster_id=c.existing_cluster_id) for c in reply.clusters]
+        return ProviderResult(out, self._usage("clustering", tally, items=len(keywords)))
+
+    def generate_ideas(self, cluster: ClusterIn, max_ideas: int) -> ProviderResult[list[IdeaOut]]:
+        prompt = self._render("ideas", {
+            "cluster_name": cluster.name, "cluster_description": cluster.description or "(none)",
+            "keywords": "\n".join(f"- {k}" for k in cluster.keywords) or f"- {cluster.name}",
+            "max_ideas": max_ideas,
+        })
+        tally = _Tally()
+        reply = self._chat_json("ideas", prompt, IdeasReply, tally)
+        ideas = [IdeaOut(title=i.title.strip(), description=i.description.strip(), content_type=i.content_type,
+                         content_structure=i.content_structure, estimated_word_count=i.estimated_word_count,
+                         keywords=tuple(k for k in i.keywords if k.strip()), intent=i.intent)
+                 for i in reply.ideas[:max_ideas]]
+        return ProviderResult(ideas, self._usage("ideas", tally, items=len(ideas)))
+
+    def write_content(self, task: TaskIn) -> ProviderResult[ContentOut]:
+        prompt = self._render("content", {
+            "title": task.title, "keywords": ", ".join(task.keywords) or task.title,
+            "word_count": task.word_count, "content_structure": task.content_structure.replace("_", " "),
+            "content_type": task.content_type, "description": task.description or "(none)",
+            "cluster_name": task.cluster_name or task.title,
+        })
+        tally = _Tally()
+        reply = self._chat_json("content", prompt, ArticleReply, tally)
+        words = count_words(reply.html)
+        out = ContentOut(title=reply.title.strip(), html=reply.html, meta_title=reply.meta_title.strip(),
+                         meta_description=reply.meta_description.strip(), word_count=words)
+        return ProviderResult(out, self._usage("content", tally, items=1, words=words))
+
+    def image_prompts(self, content: ContentIn, in_article: int) -> ProviderResult[list[ImagePromptOut]]:
+        text = re.sub(r"<[^>]+>", " ", content.html)
+        summary = content.meta_description or " ".join(text.split())[:MAX_ARTICLE_CHARS_IN_PROMPT]
+        prompt = self._render("image_prompts", {
+            "title": content.title, "in_article": in_article,
+            "keywords": ", ".join(content.keywords) or content.title, "summary": summary,
+        })
+        tally = _Tally()
+        reply = self._chat_json("image_prompts", prompt, ImagePromptsReply, tally)
+        out = [ImagePromptOut("featured", 0, reply.featured.strip())]
+        out += [ImagePromptOut("in_article", n, p.strip())
+                for n, p in enumerate((p for p in reply.in_article if p.strip()), start=1) if n <= in_article]
+        return ProviderResult(out, self._usage("image_prompts", tally, items=len(out)))
+
+    def render_image(self, prompt: ImagePromptIn) -> ProviderResult[ImageOut]:
+        model = self.models["images"]
+        text = self._render("images", {"prompt": prompt.prompt.strip().rstrip("."), "title": prompt.title})
+        kwargs: dict[str, Any] = {"model": model, "prompt": text, "n": 1, "size": self.image_size,
+                                  "timeout": self.timeout_s}
+        if self.image_response_format:
+            kwargs["response_format"] = self.image_response_format
+        tally = _Tally()
+        resp = self._call(f"images ({model})", lambda: self.client.images.generate(**kwargs))
+        tally.add(getattr(resp, "usage", None))
+        data = (getattr(resp, "data", None) or [None])[0]
+        if data is None:
+            raise ProviderError(f"images ({model}): the reply holds no image", retryable=False)
+        if getattr(data, "b64_json", None):
+            try:
+                raw = base64.b64decode(data.b64_json, validate=True)
+            except ValueError as exc:
+                raise ProviderError(f"images ({model}): b64_json does not decode: {exc}", retryable=False) from exc
+        elif getattr(data, "url", None):
+            raw = self._call(f"image download ({model})", lambda: self._download(data.url))
+        else:
+            raise ProviderError(f"images ({model}): the reply has neither b64_json nor url", retryable=False)
+        try:
+            with Image.open(io.BytesIO(raw)) as img:
+                img.load()
+                fmt = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}.get(img.format or "")
+                width, height = img.size
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise ProviderError(f"images ({model}): the image does not decode: {exc}", retryable=False) from exc
+        if fmt is None:
+            raise ProviderError(f"images ({model}): the image is not PNG, JPEG or WebP", retryable=False)
+        usage = self._usage("images", tally, items=1, images=1)
+        return ProviderResult(ImageOut(data=raw, width=width, height=height, format=fmt), usage)
+
+    def _download(self, url: str) -> bytes:
+        try:
+            r = httpx.get(url, timeout=self.timeout_s, follow_redirects=True)
+        except httpx.TimeoutException as exc:
+            raise openai.APITimeoutError(request=exc.request) from exc
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"image download failed: {exc}", retryable=False) from exc
+        if r.status_code in RETRYABLE_STATUS or r.status_code >= 500:
+            raise ProviderUnavailable(f"image download: HTTP {r.status_code}", status=r.status_code)
+        if r.status_code != 200:
+            raise ProviderError(f"image download: HTTP {r.status_code}", retryable=False)
+        return r.content
+
+    # --- connection check ----------------------------------------------------------------------
+
+    def check(self) -> dict[str, Any]:
+        """One tiny request (a chat completion of a few tokens with the content model). Returns
+        {"ok", "model", "message", "latency_ms"}; never raises for provider errors."""
+        model = self.models["content"]
+        started = time.monotonic()
+        try:
+            resp = self._call(f"check ({model})", lambda: self.client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "Reply with the word OK."}],
+                max_tokens=5, timeout=min(self.timeout_s, 20.0)))
+        except ProviderError as exc:
+            return {"ok": False, "model": model, "message": exc.message, "latency_ms": None}
+        ms = int((time.monotonic() - started) * 1000)
+        reply = (resp.choices[0].message.content or "").strip() if getattr(resp, "choices", None) else ""
+        return {"ok": True, "model": model, "latency_ms": ms,
+                "message": f"Connected to {self.base_url or 'api.openai.com'}: {model} replied {reply[:40]!r} in {ms} ms."}
+
+
+def _error_detail(exc: openai.APIStatusError) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:300]
+    return (getattr(exc, "message", None) or str(exc))[:300]
