@@ -62,6 +62,9 @@ class Settings:
     session_lifetime_hours: int
     public_url: str
     rq_queue: str = "igny8"
+    stripe_secret_key: str = ""  # card payments (Stripe Checkout) are offered only when both are set
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's own API; tests point it at a local fake
     media_dir: Path = field(init=False)
     runs_dir: Path = field(init=False)
 
@@ -90,6 +93,9 @@ def get_settings() -> Settings:
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES),
         session_lifetime_hours=_int("SESSION_LIFETIME_HOURS", DEFAULT_SESSION_LIFETIME_HOURS),
         public_url=os.environ.get("IGNY8_PUBLIC_URL") or f"http://localhost:{port}",
+        stripe_secret_key=(os.environ.get("STRIPE_SECRET_KEY") or "").strip(),
+        stripe_webhook_secret=(os.environ.get("STRIPE_WEBHOOK_SECRET") or "").strip(),
+        stripe_api_base=(os.environ.get("STRIPE_API_BASE") or "").strip().rstrip("/"),
     )
 
 

@@ -23,7 +23,7 @@ from igny8_app.api.files import invoice_pdf_bytes, pdf_response, usage_csv_respo
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import DomainError, NotFound, ValidationError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import accounts, billing, billing_profile, invoices, payments, usage
+from igny8_app.services import accounts, billing, billing_profile, invoices, payments, stripe_billing, usage
 
 PREFIX = "/api/v1/billing"
 MAX_ID = 2**31 - 1
@@ -170,8 +170,15 @@ def _payments(c: Call) -> Any:
 
 def _buy(c: Call) -> Any:
     package_id = c.body.get("package_id")
-    if not isinstance(package_id, int):
+    if not isinstance(package_id, int) or isinstance(package_id, bool):
         raise ValidationError("'package_id' (an integer) is required.")
+    if c.body.get("method") == "stripe":  # Stripe Checkout: send the customer to checkout_url
+        co = stripe_billing.start_checkout(account_id=c.account_id, package_id=package_id)
+        with read_session() as s:
+            inv = invoices.get_invoice(session=s, invoice_id=co.invoice_id, account_id=c.account_id).invoice
+            pay = payments.get_payment(session=s, payment_id=co.payment_id, account_id=c.account_id)
+            return 201, {"invoice": invoices.invoice_dict(inv), "payment": payments.payment_dict(pay, inv.number),
+                         "checkout_url": co.url}
     with write_session() as s:
         inv, pay = payments.buy_package(session=s, account_id=c.account_id, package_id=package_id,
                                         method=c.body.get("method") or "bank_transfer")
@@ -207,9 +214,25 @@ def _not_found_on_bad_id(handler: Callable[[Call], Any]) -> Callable[[Call], Any
     return wrapped
 
 
+async def stripe_webhook(request: Request) -> Response:
+    """Stripe's calls (no token: the ``Stripe-Signature`` header is checked instead). 2xx tells Stripe
+    the event is handled; a 400 (bad or stale signature) is never retried into a grant."""
+    if request.method != "POST":
+        return JSONResponse({"error": "method_not_allowed", "detail": "Use POST for this endpoint."},
+                            status_code=405, headers={"Allow": "POST"})
+    payload = await request.body()
+    try:
+        result = await run_in_threadpool(stripe_billing.handle_webhook, payload,
+                                         request.headers.get("stripe-signature"))
+    except DomainError as exc:
+        return error_response(exc)
+    return JSONResponse({"received": True, **result})
+
+
 routes = [
     Route(f"{PREFIX}/{name}{slash}", endpoint(method, _not_found_on_bad_id(handler)), methods=_ANY_METHOD,
           name=f"billing_{name}{slash and '_slash'}")
     for name, method, handler in ENDPOINTS
     for slash in ("", "/")
-]
+] + [Route(f"{PREFIX}/stripe/webhook{slash}", stripe_webhook, methods=_ANY_METHOD,
+           name=f"billing_stripe_webhook{slash and '_slash'}") for slash in ("", "/")]

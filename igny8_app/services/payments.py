@@ -18,6 +18,7 @@ from igny8_app.domain.enums import InvoiceStatus, InvoiceType, PaymentMethod, Pa
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from igny8_app.models import Account, CreditPackage, Invoice, Payment, User, utcnow
 from igny8_app.services import invoices
+from igny8_app.settings import get_settings
 
 # Shown to customers paying by bank transfer (the reference is what ties the transfer to the payment).
 BANK_DETAILS = {
@@ -65,7 +66,7 @@ def buy_package(*, session: Session, account_id: int, package_id: int,
         method = PaymentMethod(method)
     except ValueError:
         raise ValidationError(f"Unknown payment method '{method}'.") from None
-    if method not in MANUAL_METHODS:
+    if method is PaymentMethod.STRIPE and not stripe_configured():
         raise ValidationError("Card payments are not configured; choose bank transfer.")
     package = session.get(CreditPackage, package_id)
     if package is None or not package.is_active:
@@ -83,7 +84,13 @@ def buy_package(*, session: Session, account_id: int, package_id: int,
     return invoice, payment
 
 
-def _lock(session: Session, payment_id: int) -> Payment:
+def stripe_configured() -> bool:
+    s = get_settings()
+    return bool(s.stripe_secret_key and s.stripe_webhook_secret)
+
+
+def lock_payment(session: Session, payment_id: int) -> Payment:
+    """The payment, re-read and locked for this transaction (concurrent reviews or webhooks queue)."""
     payment = session.exec(select(Payment).where(Payment.id == payment_id).with_for_update()
                            .execution_options(populate_existing=True)).one_or_none()
     if payment is None:
@@ -95,7 +102,7 @@ def approve(*, session: Session, payment_id: int, admin_user_id: int, note: str 
     """Approve a pending payment: it succeeds and its invoice is paid (credits granted once).
     Approving an already approved payment changes nothing."""
     require_superuser(session, admin_user_id)
-    payment = _lock(session, payment_id)
+    payment = lock_payment(session, payment_id)
     if payment.status == PaymentStatus.SUCCEEDED.value:
         return payment
     rules.check_payment_transition(payment.status, PaymentStatus.SUCCEEDED)
@@ -114,7 +121,7 @@ def reject(*, session: Session, payment_id: int, admin_user_id: int, note: str) 
     require_superuser(session, admin_user_id)
     if not (note or "").strip():
         raise ValidationError("Say why the payment is rejected: the customer sees the note.")
-    payment = _lock(session, payment_id)
+    payment = lock_payment(session, payment_id)
     rules.check_payment_transition(payment.status, PaymentStatus.FAILED)
     payment.status = PaymentStatus.FAILED.value
     payment.reviewed_by, payment.reviewed_at = admin_user_id, utcnow()
@@ -141,11 +148,17 @@ def payment_dict(p: Payment, invoice_number: str | None = None, account_name: st
 
 
 def list_payments(*, session: Session, account_id: int | None, status: str | None = None,
-                  limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Newest first (pending-approval queue: oldest first). ``account_id`` None: every account."""
+                  limit: int = 100, offset: int = 0, methods: tuple[PaymentMethod, ...] | None = None,
+                  exclude_status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Newest first (pending-approval queue: oldest first). ``account_id`` None: every account;
+    ``methods`` keeps only those methods (the approval queue shows manual payments only)."""
     conds = []
     if account_id is not None:
         conds.append(Payment.account_id == account_id)
+    if methods:
+        conds.append(Payment.method.in_([PaymentMethod(m).value for m in methods]))
+    if exclude_status:
+        conds.append(Payment.status != PaymentStatus(exclude_status).value)
     if status:
         conds.append(Payment.status == PaymentStatus(status).value)
     total = session.execute(sa.select(sa.func.count()).select_from(Payment).where(*conds)).scalar_one()
