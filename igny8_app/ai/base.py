@@ -242,6 +242,7 @@ def interruptible_sleeper(should_stop: Callable[[], bool] | threading.Event,
 #: and returns an AIProvider. The OpenAI-compatible provider registers itself here.
 PROVIDERS: dict[str, str] = {
     "offline": "igny8_app.ai.offline:OfflineProvider",
+    "instant": "igny8_app.ai.instant:InstantProvider",  # zero-cost outputs, for bench/ only
 }
 
 
