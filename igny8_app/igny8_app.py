@@ -17,6 +17,9 @@ from igny8_app.pages.billing import BillingState
 from igny8_app.pages.content import ContentState, content_page
 from igny8_app.pages.keywords import KeywordsState, keywords_page
 from igny8_app.pages.login import login_page
+from igny8_app.pages.team import TeamState, team_page
+from igny8_app.pages.team_invite import InviteState, invite_page
+from igny8_app.pages.tokens import TokensState, tokens_page
 from igny8_app.state import SessionState
 
 api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,
@@ -31,6 +34,7 @@ def index() -> rx.Component:
 
 app.add_page(index, route="/", title="IGNY8 Automation", on_load=rx.redirect("/keywords"))
 app.add_page(login_page, route="/login", title="Sign in · IGNY8")
+app.add_page(invite_page, route="/invite", title="Join a team · IGNY8", on_load=InviteState.load_invite)
 app.add_page(keywords_page, route="/keywords", title="Keywords · IGNY8",
              on_load=[SessionState.load_session, KeywordsState.load_keywords])
 app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
@@ -43,6 +47,8 @@ for _view, _route, _title, _loader in [
     (billing_views.billing_invoices_page, "/billing/invoices", "Invoices", BillingState.load_invoices),
     (billing_views.billing_payments_page, "/billing/payments", "Payments", BillingState.load_payments),
     (billing_views.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
+    (team_page, "/team", "Team", TeamState.load_team),
+    (tokens_page, "/tokens", "API tokens", TokensState.load_tokens),
     (admin_views.admin_costs_page, "/admin", "Credit costs", AdminState.load_costs),
     (admin_views.admin_accounts_page, "/admin/accounts", "Accounts", AdminState.load_accounts),
     (admin_views.admin_payments_page, "/admin/payments", "Payment approvals", AdminState.load_payments),

@@ -26,3 +26,22 @@ def run_automation(run_pk: int) -> str:
 def enqueue_run_job(run_pk: int) -> None:
     get_queue().enqueue(run_automation, run_pk, job_timeout=RUN_JOB_TIMEOUT_S, result_ttl=RESULT_TTL_S,
                         failure_ttl=FAILURE_TTL_S, description=f"automation run {run_pk}")
+
+
+EMAIL_RETRY_INTERVALS_S = [10, 60, 300]
+
+
+def send_email(to: str, subject: str, body: str) -> None:
+    """Deliver one email through SMTP (retried by RQ; a failure never touches the caller)."""
+    from igny8_app.services.mailer import deliver
+
+    deliver(to=to, subject=subject, body=body)
+
+
+def enqueue_email(*, to: str, subject: str, body: str) -> None:
+    from rq import Retry
+
+    get_queue().enqueue(send_email, to, subject, body, job_timeout=60, result_ttl=RESULT_TTL_S,
+                        failure_ttl=FAILURE_TTL_S, retry=Retry(max=len(EMAIL_RETRY_INTERVALS_S),
+                                                               interval=EMAIL_RETRY_INTERVALS_S),
+                        description=f"email to {to}")

@@ -11,7 +11,9 @@ NAV = [
     ("Automation", "/automation", "workflow"),
     ("Content", "/content", "file-text"),
 ]
-MANAGER_NAV = [("Billing", "/billing", "credit-card")]  # owners and admins (checked again on the server)
+ACCOUNT_NAV = [("API tokens", "/tokens", "key")]  # every logged-in user
+# owners and admins (checked again on the server)
+MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users")]
 ADMIN_NAV = [("Credit costs", "/admin", "shield-check"), ("Accounts", "/admin/accounts", "building-2"),
              ("Approvals", "/admin/payments", "badge-check"), ("All invoices", "/admin/invoices", "receipt"),
              ("Packages", "/admin/packages", "package")]
@@ -60,6 +62,7 @@ def sidebar() -> rx.Component:
         ),
         *[_nav_item(*n) for n in NAV],
         *[rx.cond(SessionState.can_manage, _nav_item(*n)) for n in MANAGER_NAV],
+        *[_nav_item(*n) for n in ACCOUNT_NAV],
         rx.cond(
             SessionState.is_superuser,
             rx.vstack(
