@@ -22,6 +22,8 @@ run_app = typer.Typer(no_args_is_help=True, help="Automation runs: start, pause,
 app.add_typer(db_app, name="db")
 app.add_typer(billing_app, name="billing")
 app.add_typer(run_app, name="run")
+config_app = typer.Typer(no_args_is_help=True, help="Per-site automation configuration and schedule.")
+app.add_typer(config_app, name="config")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -286,6 +288,51 @@ def run_retry_failed(site: Annotated[int, typer.Option(help="Site id.")], as_jso
     total = sum(counts.values())
     _out({"site_id": site, "retried": counts, "total": total}, as_json,
          f"Requeued {total} failed item(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
+
+
+# --- automation configuration ----------------------------------------------------------------
+
+def _config_text(cfg: dict) -> str:
+    lines = [f"Site {cfg['site_id']} automation configuration ({cfg['timezone']}):"]
+    lines += [f"  {k:<22} {'' if v is None else v}" for k, v in cfg.items()
+              if k not in ("site_id", "timezone", "next_run_at", "last_run_at", "updated_at")]
+    return "\n".join(lines)
+
+
+@config_app.command("show")
+def config_show(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
+    """Show a site's configuration, its schedule and the next scheduled run."""
+    from igny8_app.services import automation_config
+
+    try:
+        cfg = automation_config.get_config(site_id=site)
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out(cfg, as_json, _config_text(cfg))
+
+
+@config_app.command("set")
+def config_set(
+    site: Annotated[int, typer.Option(help="Site id.")],
+    settings: Annotated[list[str], typer.Argument(help="key=value pairs, e.g. enabled=true frequency=weekly "
+                                                       "weekday=0 scheduled_time=03:30 max_credits_per_run= "
+                                                       "review_after_stages=1,2 (empty value = no cap).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Change settings; all are validated first and nothing is saved when one is invalid."""
+    from igny8_app.services import automation_config
+
+    changes = {}
+    for pair in settings:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            _fail(DomainError(f"'{pair}' is not key=value."), as_json)
+        changes[key.strip()] = value
+    try:
+        cfg = automation_config.update_config(site_id=site, changes=changes)
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out(cfg, as_json, _config_text(cfg) + f"\nSaved. Next scheduled run: {cfg['next_run_local'] or 'none (disabled)'}.")
 
 
 def main() -> None:

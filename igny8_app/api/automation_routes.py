@@ -12,6 +12,7 @@ Every path answers with and without a trailing slash.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from igny8_app.api.common import bearer_token, error_response
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import Conflict, DomainError, ValidationError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import accounts, automation
+from igny8_app.services import accounts, automation, automation_config
 from igny8_app.services.pipeline import pipeline_overview as overview_for_site
 
 PREFIX = "/api/v1/automation"
@@ -67,14 +68,15 @@ class Call:
     user_id: int
     site_id: int
     params: QueryParams
+    body: Any = None  # the parsed JSON body of a PUT
 
 
-def authorize(token: str | None, params: QueryParams, permission: Permission) -> Call:
+def authorize(token: str | None, params: QueryParams, permission: Permission, body: Any = None) -> Call:
     with write_session() as s:  # resolving a token may stamp its last use
         user = accounts.resolve_api_token(session=s, token=token)
         site_id = int_param(params, "site_id")
         accounts.authorize_site(session=s, user=user, site_id=site_id, permission=permission)
-        return Call(user_id=user.id, site_id=site_id, params=params)
+        return Call(user_id=user.id, site_id=site_id, params=params, body=body)
 
 
 # --- handlers (sync; run in the threadpool) -----------------------------------------------------
@@ -145,6 +147,40 @@ def _pipeline_overview(c: Call) -> Any:
         return {"site_id": c.site_id, "stages": overview_for_site(session=s, site_id=c.site_id)}
 
 
+def _config(c: Call) -> Any:
+    return automation_config.get_config(site_id=c.site_id)
+
+
+def _json_type_errors(body: dict[str, Any]) -> dict[str, str]:
+    """JSON types are checked strictly here (the CLI and forms send strings, which the service
+    coerces; an API client sends what the document says)."""
+    errors = {}
+    for key, value in body.items():
+        if key not in automation_config.EDITABLE:
+            continue  # the service names unknown settings
+        if key == "enabled":
+            ok = isinstance(value, bool)
+        elif key in ("frequency", "scheduled_time"):
+            ok = isinstance(value, str)
+        elif key == "review_after_stages":
+            ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        else:
+            nullable = key in ("weekday", "month_day", "max_credits_per_run", *automation_config.ITEM_CAPS)
+            ok = (value is None and nullable) or (isinstance(value, int) and not isinstance(value, bool))
+        if not ok:
+            errors[key] = "has the wrong JSON type (see the API document)."
+    return errors
+
+
+def _update_config(c: Call) -> Any:
+    if not isinstance(c.body, dict) or not c.body:
+        raise ValidationError("The body must be a JSON object with at least one setting, e.g. {\"enabled\": true}.")
+    errors = _json_type_errors(c.body)
+    if errors:
+        raise automation_config.ConfigInvalid(errors)
+    return automation_config.update_config(site_id=c.site_id, changes=c.body)
+
+
 def _retry_failed(c: Call) -> Any:
     counts = automation.retry_failed_items(site_id=c.site_id)
     return {"site_id": c.site_id, "retried": counts, "total": sum(counts.values())}
@@ -153,9 +189,24 @@ def _retry_failed(c: Call) -> Any:
 # --- plumbing -----------------------------------------------------------------------------------
 
 def _dispatch(token: str | None, params: QueryParams, permission: Permission,
-              handler: Callable[[Call], Any]) -> tuple[int, Any]:
-    result = handler(authorize(token, params, permission))
+              handler: Callable[[Call], Any], body: Any = None) -> tuple[int, Any]:
+    result = handler(authorize(token, params, permission, body))
     return result if isinstance(result, tuple) else (200, result)
+
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationError(f"The body is larger than {MAX_BODY_BYTES // 1024} KB.")
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The body is not valid JSON.") from None
 
 
 def endpoint(method: str, permission: Permission, handler: Callable[[Call], Any]):  # noqa: ANN201
@@ -166,8 +217,9 @@ def endpoint(method: str, permission: Permission, handler: Callable[[Call], Any]
             return JSONResponse({"error": "method_not_allowed", "detail": f"Use {method} for this endpoint."},
                                 status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
         try:
+            payload = await _json_body(request) if method == "PUT" else None
             status, body = await run_in_threadpool(_dispatch, bearer_token(request), request.query_params,
-                                                   permission, handler)
+                                                   permission, handler, payload)
         except DomainError as exc:
             return error_response(exc)
         return JSONResponse(body, status_code=status)
@@ -188,6 +240,8 @@ ENDPOINTS: list[tuple[str, str, Permission, Callable[[Call], Any]]] = [
     ("logs", "GET", Permission.READ, _logs),
     ("estimate", "GET", Permission.READ, _estimate),
     ("pipeline_overview", "GET", Permission.READ, _pipeline_overview),
+    ("config", "GET", Permission.READ, _config),
+    ("update_config", "PUT", Permission.MANAGE, _update_config),
 ]
 
 # Each path twice: with and without the trailing slash (no redirect). Every method reaches the

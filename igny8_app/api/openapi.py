@@ -49,6 +49,26 @@ _STAGE_STATE = _obj({
     "credits_used": _INT, "finished": {"type": "boolean"}, "result": {"type": "object"},
 })
 
+_NINT = {"type": "integer", "nullable": True}
+_CONFIG_FIELDS: dict[str, Any] = {
+    "enabled": {"type": "boolean"},
+    "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly"]},
+    "scheduled_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                       "description": "HH:MM in the account's timezone."},
+    "weekday": {**_NINT, "minimum": 0, "maximum": 6, "description": "0 = Monday; for weekly."},
+    "month_day": {**_NINT, "minimum": 1, "maximum": 28, "description": "For monthly."},
+    "stage_1_batch_size": {"type": "integer", "minimum": 1, "maximum": 100},
+    **{f"stage_{n}_batch_size": {"type": "integer", "minimum": 1, "maximum": 50} for n in range(2, 7)},
+    "within_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
+    "between_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
+    **{f"max_{n}_per_run": {**_NINT, "minimum": 1, "maximum": 1_000_000}
+       for n in ("keywords", "clusters", "ideas", "tasks", "content", "images")},
+    "max_credits_per_run": {**_NINT, "minimum": 1, "description": "At most the account's balance when set."},
+    "in_article_images": {"type": "integer", "minimum": 0, "maximum": 5},
+    "review_after_stages": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "description": "Stages after which the run pauses for review."},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({
         "error": {"type": "string", "description": "Stable code.",
@@ -71,6 +91,8 @@ SCHEMAS: dict[str, Any] = {
         "run_id": _STR, "status": _RUN_STATUS, "trigger": _STR, "current_stage": _INT, "pause_reason": _PAUSE_REASON,
         "started_at": _TIME, "completed_at": _NTIME, "duration_seconds": _INT, "total_credits_used": _INT,
         "error": _NSTR, "skip_reason": _NSTR,
+        "result": {"type": "string", "nullable": True, "description": "'cap_reached' when the credit cap ended it."},
+        "scheduled_for": {**_NTIME, "description": "The due time of a scheduled run."},
     }),
     "History": _obj({"runs": {"type": "array", "maxItems": 20, "items": _ref("RunSummary")}}),
     "Logs": _obj({
@@ -94,6 +116,12 @@ SCHEMAS: dict[str, Any] = {
             "stage": _INT, "name": _STR, "pending": _INT, "processed": _INT, "failed": _INT,
         })},
     }),
+    "Config": _obj({
+        "site_id": _INT, **_CONFIG_FIELDS, "timezone": _STR, "schedule": _STR, "next_run_at": _NTIME,
+        "next_run_local": _NSTR, "last_run_at": _NTIME, "updated_at": _TIME,
+    }),
+    "ConfigUpdate": _obj(_CONFIG_FIELDS, required=False, additionalProperties=False, minProperties=1,
+                         description="Any subset of the settings; all are validated and saved together."),
     "RetryFailed": _obj({
         "site_id": _INT, "retried": {"type": "object", "additionalProperties": _INT}, "total": _INT,
     }),
@@ -165,6 +193,12 @@ PATHS: dict[str, dict[str, Any]] = {
                                      _ref("Estimate"), [])},
     f"{_AUTO}/pipeline_overview": {"get": _op("pipelineOverview", "Pending, processed and failed items per stage.",
                                               _ref("PipelineOverview"), [])},
+    f"{_AUTO}/config": {"get": _op("getConfig", "The site's automation configuration and next scheduled run.",
+                                   _ref("Config"), [])},
+    f"{_AUTO}/update_config": {"put": {**_op(
+        "updateConfig", "Change any of the site's settings; all are validated first, nothing is saved on error.",
+        _ref("Config"), [], errors=("401", "403", "404", "422"), role="admin"),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ConfigUpdate")}}}}},
     OPENAPI_PATH: {"get": {
         "operationId": "openapi", "summary": "This document.", "tags": ["meta"], "security": [],
         "responses": {"200": {"description": "The OpenAPI document.",

@@ -348,7 +348,9 @@ def run_summary(run: AutomationRun) -> dict[str, Any]:
             "started_at": run.started_at.isoformat(),
             "completed_at": run.completed_at.isoformat() if run.completed_at else None,
             "duration_seconds": duration_seconds(run), "total_credits_used": run.total_credits_used,
-            "error": run.error, "skip_reason": run.skip_reason}
+            "error": run.error, "skip_reason": run.skip_reason,
+            "result": (run.stage_results or {}).get("result"),
+            "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None}
 
 
 def history(*, session: Session, site_id: int, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:

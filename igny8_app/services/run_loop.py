@@ -153,6 +153,7 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
           max_items: int | None = None) -> str:
     started = time.monotonic()
     worked = 0
+    in_batch = 0  # items done back to back in this stage since the last within-stage delay
     stop_requested = _stop_checker(lease)
     provider = provider or get_provider(sleeper=interruptible_sleeper(lambda: beat.lost.is_set()))
     while True:
@@ -176,10 +177,13 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
             if item is None:
                 _finish_stage(s, run, prog)
                 finished_stage = True
+                if stage < 6 and prog.processed_items and stage in (cfg.get("review_after_stages") or []):
+                    return _pause_for_review(s, run, stage)
             else:
                 finished_stage = False
             run_id, site_id = run.run_id, run.site_id
         if finished_stage:
+            in_batch = 0
             run_events.publish(run, stage_done=stage)
             if stage < 6:
                 _wait(float(cfg.get("between_stage_delay") or 0), stop_requested)  # a stop is seen next turn
@@ -194,10 +198,24 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
             release(lease)
             return "released"
         worked += 1
-        outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id)
-        if outcome in ("paused", "cancelled"):
+        outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id,
+                             credit_cap=cfg.get("max_credits_per_run"))
+        if outcome in ("paused", "cancelled", "cap_reached"):
             return outcome
-        _wait(float(cfg.get("within_stage_delay") or 0), stop_requested)
+        in_batch += 1
+        if in_batch >= _batch_size(cfg, stage):  # stages 1-6: the delay comes after each batch
+            in_batch = 0
+            _wait(float(cfg.get("within_stage_delay") or 0), stop_requested)
+
+
+def _batch_size(cfg: dict[str, Any], stage: int) -> int:
+    """Stage 1 sends a batch of keywords in one call, so each of its items is a batch; stages 2-6
+    work ``stage_N_batch_size`` items back to back before the within-stage delay."""
+    if stage == 1:
+        return 1
+    return max(1, int(cfg.get(f"stage_{stage}_batch_size") or 1))
+
+
 
 
 def _stop_checker(lease: Lease):
@@ -285,7 +303,16 @@ def _call_with_retries(provider: AIProvider, item: stage_io.WorkItem):  # noqa: 
     return None, last
 
 
-def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, run_id: str, site_id: int) -> str:
+class CapReached(Exception):
+    """Charging this item would take the run past its credit cap: nothing of it is written."""
+
+    def __init__(self, cap: int, used: int, needed: int) -> None:
+        super().__init__(f"cap {cap}, used {used}, next item {needed}")
+        self.cap, self.used, self.needed = cap, used, needed
+
+
+def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, run_id: str, site_id: int,
+               credit_cap: int | None = None) -> str:
     result, error = _call_with_retries(provider, item)  # 2. outside any transaction
     if error is None and item.stage == 6:
         stage_io.save_media(item, result, site_id)
@@ -309,6 +336,8 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
                                         object_type=applied.object_type, object_id=applied.object_id,
                                         description=f"{STAGE_NAMES[item.stage]}: {item.title}"[:500])
                     credits = -tx.amount
+                    if credit_cap is not None and run.total_credits_used + credits > int(credit_cap):
+                        raise CapReached(int(credit_cap), run.total_credits_used, credits)  # rolls back
                 prog.processed_items += applied.processed
                 prog.credits_used += credits
                 run.total_credits_used += credits
@@ -322,6 +351,8 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
             state = processing_state(session=s, run=run)
     except InsufficientCredits as exc:
         return _pause_for_credits(lease, exc)
+    except CapReached as exc:
+        return _stop_at_cap(lease, exc, item)
     except stage_io.StaleItem:
         log.warning("item %s of run %s was already processed; skipped", item.key, run_id)
         return "stale"
@@ -341,6 +372,44 @@ def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
         state = processing_state(session=s, run=run)
     run_events.publish(run, state)
     return "paused"
+
+
+def _pause_for_review(s: Session, run: AutomationRun, stage: int) -> str:
+    """A review gate: the run pauses after ``stage`` so the operator checks its output first."""
+    run.status, run.pause_reason, run.paused_at = RunStatus.PAUSED.value, PauseReason.REVIEW.value, utcnow()
+    run.requested_action, run.lease_owner = None, None
+    run_events.record(s, run, f"Paused for review after stage {stage} ({STAGE_NAMES[stage]}): check its output, "
+                      "then resume.", stage=stage, kind="pause", review_stage=stage)
+    s.add(run)
+    s.flush()
+    state = processing_state(session=s, run=run)
+    s.commit()
+    run_events.publish(run, state)
+    return "paused"
+
+
+def _stop_at_cap(lease: Lease, exc: CapReached, item: stage_io.WorkItem) -> str:
+    """The per-run credit cap is reached: the run ends, completed with result ``cap_reached``
+    (not a failure). The item that did not fit stays in its queue for the next run."""
+    with write_session() as s:
+        run = _fenced_run(s, lease)
+        now = utcnow()
+        results = dict(run.stage_results or {})
+        results["result"] = "cap_reached"
+        results["cap_reached"] = {"cap": exc.cap, "credits_used": exc.used, "next_item_credits": exc.needed,
+                                  "stage": item.stage, "item": item.title[:200]}
+        run.stage_results = results
+        run.status, run.completed_at, run.lease_owner, run.requested_action = (
+            RunStatus.COMPLETED.value, now, None, None)
+        release_lock(s, run)
+        run_events.record(s, run, f"Credit cap reached: {exc.used} of {exc.cap} credits used; the next item "
+                          f"({item.title[:80]}) needs {exc.needed}. Run stopped (cap_reached).", stage=item.stage,
+                          level=EventLevel.WARNING, kind="cap_reached")
+        s.add(run)
+        s.flush()
+        state = processing_state(session=s, run=run)
+    run_events.publish(run, state)
+    return "cap_reached"
 
 
 def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:

@@ -35,7 +35,7 @@ def test_document_paths_are_exactly_the_mounted_routes() -> None:
     documented = set(openapi.openapi_document()["paths"])
     assert {p.rstrip("/") for p in mounted} == documented
     automation = {p for p in documented if p.startswith("/api/v1/automation/")}
-    assert len(automation) == len(automation_routes.ENDPOINTS) == 11
+    assert len(automation) == len(automation_routes.ENDPOINTS) == 13
     for path in automation:  # each answers with and without the trailing slash
         assert {path, path + "/"} <= mounted
 
@@ -110,6 +110,14 @@ def test_happy_path_responses_match_the_document(fuzz_site) -> None:
         assert r.status_code == status, (name, r.text)
         schema[path][method].validate_response(r)
     assert len(client.get("/api/v1/automation/logs", params=site).json()["events"]) >= 1
+    for method, name, body, status in (("GET", "config", None, 200),
+                                       ("PUT", "update_config", {"enabled": True, "frequency": "weekly"}, 422),
+                                       ("PUT", "update_config", {"enabled": True, "frequency": "weekly",
+                                                                 "weekday": 4, "max_credits_per_run": 500}, 200)):
+        path = f"/api/v1/automation/{name}"
+        r = client.request(method, path, params=site, json=body)
+        assert r.status_code == status, (name, r.text)
+        schema[path][method].validate_response(r)
     r = client.post("/api/v1/automation/pause", params={**site, "run_id": "run_x"})
     assert r.status_code == 404
     schema["/api/v1/automation/pause"]["POST"].validate_response(r)
