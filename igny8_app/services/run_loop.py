@@ -27,7 +27,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from igny8_app.ai.base import AIProvider, ProviderError, get_provider, interruptible_sleeper
+from igny8_app.ai.base import AIProvider, ProviderError, interruptible_sleeper
+from igny8_app.ai.resilience import ProviderUnavailable
 from igny8_app.db import write_session
 from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus
 from igny8_app.domain.errors import InsufficientCredits
@@ -36,14 +37,16 @@ from igny8_app.models import AutomationRun, StageProgress, utcnow
 from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
 from igny8_app.services import billing, run_events, stage_io
 from igny8_app.services.automation import mark_cancelled, processing_state, release_lock
+from igny8_app.services import ai_settings
 from igny8_app.services.pipeline import STAGE_NAMES
-from igny8_app.settings import get_settings
+from igny8_app.settings import get_ai_settings, get_settings
 
 log = logging.getLogger(__name__)
 SLICE_SECONDS = 120
 MAX_ATTEMPTS = 3
 RETRY_BACKOFF_S = (0.5, 2.0, 5.0)
 STOP_POLL_S = 0.05
+CIRCUIT_WAIT_S = (2.0, 10.0, 30.0)  # between items the provider could not serve, before the pause
 
 
 class LeaseLost(Exception):
@@ -153,9 +156,11 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
           max_items: int | None = None) -> str:
     started = time.monotonic()
     worked = 0
+    unavailable = 0  # consecutive items the provider could not serve (the circuit)
+    threshold = get_ai_settings().circuit_threshold
+    sleeper = interruptible_sleeper(lambda: beat.lost.is_set())
     in_batch = 0  # items done back to back in this stage since the last within-stage delay
     stop_requested = _stop_checker(lease)
-    provider = provider or get_provider(sleeper=interruptible_sleeper(lambda: beat.lost.is_set()))
     while True:
         if beat.lost.is_set():
             raise LeaseLost(str(lease.run_pk))
@@ -181,7 +186,7 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
                     return _pause_for_review(s, run, stage)
             else:
                 finished_stage = False
-            run_id, site_id = run.run_id, run.site_id
+            run_id, site_id, account_id = run.run_id, run.site_id, run.account_id
         if finished_stage:
             in_batch = 0
             run_events.publish(run, stage_done=stage)
@@ -197,11 +202,20 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
         if max_items is not None and worked >= max_items:
             release(lease)
             return "released"
+        if provider is None:  # once per job: the account's AI settings over the environment's
+            provider = ai_settings.provider_for_account(account_id, sleeper=sleeper)
         worked += 1
         outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id,
                              credit_cap=cfg.get("max_credits_per_run"))
         if outcome in ("paused", "cancelled", "cap_reached"):
             return outcome
+        if outcome == "unavailable":  # the item stays queued; N in a row pause the run
+            unavailable += 1
+            if unavailable >= threshold:
+                return _pause_for_provider(lease, item, unavailable)
+            _wait(CIRCUIT_WAIT_S[min(unavailable, len(CIRCUIT_WAIT_S)) - 1], stop_requested)
+            continue
+        unavailable = 0
         in_batch += 1
         if in_batch >= _batch_size(cfg, stage):  # stages 1-6: the delay comes after each batch
             in_batch = 0
@@ -314,6 +328,8 @@ class CapReached(Exception):
 def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, run_id: str, site_id: int,
                credit_cap: int | None = None) -> str:
     result, error = _call_with_retries(provider, item)  # 2. outside any transaction
+    if isinstance(error, ProviderUnavailable):  # not the item's fault: it stays queued, nothing charged
+        return _provider_unavailable(lease, item, error)
     if error is None and item.stage == 6:
         stage_io.save_media(item, result, site_id)
     try:
@@ -455,3 +471,36 @@ def _fail(lease: Lease, exc: Exception) -> None:
         run_events.publish(run)
     except Exception:  # noqa: BLE001
         log.exception("could not record the failure of run %s", lease.run_pk)
+
+
+# --- the provider circuit --------------------------------------------------------------------------
+
+def _provider_unavailable(lease: Lease, item: stage_io.WorkItem, error: ProviderUnavailable) -> str:
+    """Log that the provider could not serve ``item``; the item is not failed (it is next again)."""
+    item.extra["unavailable"] = error.message
+    with write_session() as s:
+        run = _fenced_run(s, lease)
+        run_events.record(s, run, f"AI provider unavailable for {item.title[:80]}: {error.message[:300]} "
+                          "The item stays queued.", stage=item.stage, level=EventLevel.WARNING,
+                          kind="provider_unavailable")
+        s.add(run)
+    return "unavailable"
+
+
+def _pause_for_provider(lease: Lease, item: stage_io.WorkItem, failures: int) -> str:
+    """The circuit opens: pause with ``provider_unavailable`` (resumable) instead of failing item
+    after item. The current item stays queued, so a resume starts with it."""
+    with write_session() as s:
+        run = _fenced_run(s, lease)
+        run.status, run.pause_reason, run.paused_at = (RunStatus.PAUSED.value, PauseReason.PROVIDER_UNAVAILABLE.value,
+                                                       utcnow())
+        run.requested_action, run.lease_owner = None, None
+        last = str(item.extra.get("unavailable") or "")[:300]
+        run_events.record(s, run, f"Paused: the AI provider failed {failures} time(s) in a row ({last}). "
+                          "Check the AI settings or the provider, then resume.", stage=item.stage,
+                          level=EventLevel.WARNING, kind="pause")
+        s.add(run)
+        s.flush()
+        state = processing_state(session=s, run=run)
+    run_events.publish(run, state)
+    return "paused"
