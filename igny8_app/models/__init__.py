@@ -1,5 +1,6 @@
 """SQLModel tables only. Importing this package registers every table on SQLModel.metadata."""
 
+from igny8_app.models.ai import AccountAISettings, PromptOverride
 from igny8_app.models.automation import AutomationConfig, AutomationRun, RunEvent, SiteLock, StageProgress
 from igny8_app.models.base import utcnow
 from igny8_app.models.billing import (
@@ -19,7 +20,7 @@ from igny8_app.models.team import AccountAudit, Invitation, PasswordReset
 from igny8_app.models.tenancy import Account, ApiToken, Membership, Sector, Site, User, UserSession
 
 __all__ = [
-    "Account", "AccountAudit", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
+    "Account", "AccountAISettings", "PromptOverride", "AccountAudit", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
     "CreditCostAudit", "CreditCostConfig", "CreditPackage", "CreditTransaction", "CreditUsageDaily", "CreditUsageLog",
     "Image", "Invoice", "InvoiceCounter", "InvoiceLine", "Invitation", "Keyword", "Membership", "PasswordReset",
     "Payment", "RunEvent", "Sector",
