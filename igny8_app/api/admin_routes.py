@@ -37,9 +37,13 @@ def _str(body: dict, name: str, required: bool = True) -> str:
 
 
 def _accounts(c: Call) -> Any:
+    page, per_page = page_params(c)
+    search = c.params.get("search", "")
     with read_session() as s:
-        return {"results": admin_billing.accounts_overview(session=s, admin_user_id=c.user_id,
-                                                           search=c.params.get("search", ""))}
+        rows = admin_billing.accounts_overview(session=s, admin_user_id=c.user_id, search=search, limit=per_page,
+                                               offset=(page - 1) * per_page)
+        total = admin_billing.count_accounts(session=s, admin_user_id=c.user_id, search=search)
+    return {"page": page, "per_page": per_page, "total": total, "results": rows}
 
 
 def _adjust(c: Call) -> Any:

@@ -13,13 +13,29 @@ from typing import Any
 import reflex as rx
 
 from igny8_app.domain import invoices as rules
-from igny8_app.domain.enums import CostUnit
+from igny8_app.domain.enums import CostUnit, PaymentMethod
 from igny8_app.domain.errors import DomainError, Forbidden, NotFound
 from igny8_app.models import Account
+from igny8_app.pages.billing import fmt_int
 from igny8_app.services import admin_billing, billing, invoices, payments
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 UNITS = [u.value for u in CostUnit]
+PER_PAGE = 25  # admin lists page on the server
+MANUAL = (PaymentMethod.BANK_TRANSFER, PaymentMethod.MANUAL)  # card payments settle by webhook, not approval
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // PER_PAGE))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _clamp(page: int, delta: Any) -> int:
+    step = delta if isinstance(delta, int) and not isinstance(delta, bool) else 0  # a forged event moves nothing
+    return max(1, page + max(-1_000_000, min(step, 1_000_000)))
 
 
 class AdminState(SessionState):
@@ -35,6 +51,15 @@ class AdminState(SessionState):
     e_active: bool = True
     preview: dict[str, Any] = {}
     accounts: list[dict[str, Any]] = []
+    acc_page: int = 1
+    acc_total: int = 0
+    acc_search: str = ""
+    pend_page: int = 1
+    pend_total: int = 0
+    rev_page: int = 1
+    rev_total: int = 0
+    inv_page: int = 1
+    inv_total: int = 0
     adj_open: bool = False
     adj_account_id: int = 0
     adj_account_name: str = ""
@@ -68,7 +93,8 @@ class AdminState(SessionState):
             with self._admin() as ctx:
                 rows = billing.list_cost_configs(session=ctx.session)
                 self.costs = [{"operation": r.operation_type, "name": r.display_name, "cost": r.credits_cost,
-                               "unit": r.unit, "active": r.is_active} for r in rows]
+                               "cost_label": fmt_int(r.credits_cost), "unit": r.unit, "active": r.is_active}
+                              for r in rows]
                 self.audit = admin_billing.cost_audit(session=ctx.session)
                 typical = admin_billing.typical_run_cost(admin_billing.current_rules(session=ctx.session))
                 self.typical_total = typical["total"]
@@ -116,8 +142,9 @@ class AdminState(SessionState):
         except DomainError as exc:
             self.preview = {"error": exc.message}
             return
-        self.preview = {"current": p["current"]["total"], "proposed": p["proposed"]["total"], "error": "",
-                        "delta": p["proposed"]["total"] - p["current"]["total"]}
+        cur, new = p["current"]["total"], p["proposed"]["total"]
+        self.preview = {"current": fmt_int(cur), "proposed": fmt_int(new), "error": "",
+                        "delta": fmt_int(new - cur, signed=True)}
 
     @rx.event
     def save_cost(self):
@@ -133,15 +160,46 @@ class AdminState(SessionState):
 
     # --- accounts -----------------------------------------------------------------------------------
 
+    @rx.var
+    def typical_total_label(self) -> str:
+        return fmt_int(self.typical_total)
+
     @rx.event
     def load_accounts(self):
         self.admin_denied = ""
         try:
             with self._admin() as ctx:
-                self.accounts = admin_billing.accounts_overview(session=ctx.session, admin_user_id=ctx.user.id)
+                uid = ctx.user.id
+                self.acc_total = admin_billing.count_accounts(session=ctx.session, admin_user_id=uid,
+                                                              search=self.acc_search)
+                self.acc_page = min(self.acc_page, _pages(self.acc_total))
+                rows = admin_billing.accounts_overview(session=ctx.session, admin_user_id=uid, search=self.acc_search,
+                                                       limit=PER_PAGE, offset=(self.acc_page - 1) * PER_PAGE)
         except DomainError as exc:
             self.accounts = []
             self.admin_denied = exc.message
+            return
+        self.accounts = [{**a, "balance_label": fmt_int(a["balance"]), "used_label": fmt_int(a["used_this_month"]),
+                          "sites_label": fmt_int(a["sites"]), "users_label": fmt_int(a["users"])} for a in rows]
+
+    @rx.event
+    def search_accounts(self, form: dict[str, Any]):
+        self.acc_search = str(form.get("search", "") or "").strip()[:100]
+        self.acc_page = 1
+        return AdminState.load_accounts
+
+    @rx.event
+    def go_accounts(self, delta: int):
+        self.acc_page = min(_clamp(self.acc_page, delta), _pages(self.acc_total))
+        return AdminState.load_accounts
+
+    @rx.var
+    def acc_pager(self) -> str:
+        return f"Page {self.acc_page:,} of {_pages(self.acc_total):,} · {_count(self.acc_total, 'account')}"
+
+    @rx.var
+    def acc_last(self) -> bool:
+        return self.acc_page >= _pages(self.acc_total)
 
     @rx.event
     def open_adjust(self, account_id: int, name: str = ""):
@@ -181,15 +239,52 @@ class AdminState(SessionState):
         self.admin_denied = ""
         try:
             with self._admin() as ctx:
-                pending, _ = payments.list_payments(session=ctx.session, account_id=None, status="pending_approval")
-                recent, _ = payments.list_payments(session=ctx.session, account_id=None, limit=20)
+                s = ctx.session
+                _, self.pend_total = payments.list_payments(session=s, account_id=None, status="pending_approval",
+                                                            methods=MANUAL, limit=0)
+                _, self.rev_total = payments.list_payments(session=s, account_id=None, limit=0,
+                                                           exclude_status="pending_approval")
+                self.pend_page = min(self.pend_page, _pages(self.pend_total))
+                self.rev_page = min(self.rev_page, _pages(self.rev_total))
+                pending, _ = payments.list_payments(session=s, account_id=None, status="pending_approval",
+                                                    methods=MANUAL, limit=PER_PAGE,
+                                                    offset=(self.pend_page - 1) * PER_PAGE)
+                recent, _ = payments.list_payments(session=s, account_id=None, exclude_status="pending_approval",
+                                                   limit=PER_PAGE, offset=(self.rev_page - 1) * PER_PAGE)
         except DomainError as exc:
             self.pending = self.recent_payments = []
             self.admin_denied = exc.message
             return
-        fix = lambda r: {**r, "date": r["created_at"][:16].replace("T", " ")}  # noqa: E731
+        fix = lambda r: {**r, "date": r["created_at"][:16].replace("T", " "),  # noqa: E731
+                         "method_label": r["method"].replace("_", " ")}
         self.pending = [fix(r) for r in pending]
-        self.recent_payments = [fix(r) for r in recent if r["status"] != "pending_approval"]
+        self.recent_payments = [fix(r) for r in recent]
+
+    @rx.event
+    def go_pending(self, delta: int):
+        self.pend_page = min(_clamp(self.pend_page, delta), _pages(self.pend_total))
+        return AdminState.load_payments
+
+    @rx.event
+    def go_reviewed(self, delta: int):
+        self.rev_page = min(_clamp(self.rev_page, delta), _pages(self.rev_total))
+        return AdminState.load_payments
+
+    @rx.var
+    def pend_pager(self) -> str:
+        return f"Page {self.pend_page:,} of {_pages(self.pend_total):,} · {self.pend_total:,} waiting"
+
+    @rx.var
+    def pend_last(self) -> bool:
+        return self.pend_page >= _pages(self.pend_total)
+
+    @rx.var
+    def rev_pager(self) -> str:
+        return f"Page {self.rev_page:,} of {_pages(self.rev_total):,} · {_count(self.rev_total, 'payment')}"
+
+    @rx.var
+    def rev_last(self) -> bool:
+        return self.rev_page >= _pages(self.rev_total)
 
     @rx.event
     def set_review_note(self, value: str):
@@ -218,14 +313,30 @@ class AdminState(SessionState):
         self.admin_denied = ""
         try:
             with self._admin() as ctx:
-                rows, _ = invoices.list_invoices(session=ctx.session, account_id=None, limit=200)
+                _, self.inv_total = invoices.list_invoices(session=ctx.session, account_id=None, limit=0)
+                self.inv_page = min(self.inv_page, _pages(self.inv_total))
+                rows, _ = invoices.list_invoices(session=ctx.session, account_id=None, limit=PER_PAGE,
+                                                 offset=(self.inv_page - 1) * PER_PAGE)
         except DomainError as exc:
             self.all_invoices = []
             self.admin_denied = exc.message
             return
-        self.all_invoices = [{**r, "date": r["created_at"][:10],
+        self.all_invoices = [{**r, "date": r["created_at"][:10], "credits_label": fmt_int(r["credits"]),
                               "can_pay": rules.can_transition_invoice(r["status"], "paid"),
                               "can_void": rules.can_transition_invoice(r["status"], "void")} for r in rows]
+
+    @rx.event
+    def go_invoices(self, delta: int):
+        self.inv_page = min(_clamp(self.inv_page, delta), _pages(self.inv_total))
+        return AdminState.load_invoices
+
+    @rx.var
+    def inv_pager(self) -> str:
+        return f"Page {self.inv_page:,} of {_pages(self.inv_total):,} · {_count(self.inv_total, 'invoice')}"
+
+    @rx.var
+    def inv_last(self) -> bool:
+        return self.inv_page >= _pages(self.inv_total)
 
     @rx.event
     def invoice_action(self, invoice_id: int, action: str):
@@ -250,7 +361,7 @@ class AdminState(SessionState):
         self.admin_denied = ""
         try:
             with self._admin() as ctx:
-                self.packages = [payments.package_dict(p)
+                self.packages = [{**payments.package_dict(p), "credits_label": fmt_int(p.credits)}
                                  for p in payments.list_packages(session=ctx.session, active_only=False)]
         except DomainError as exc:
             self.packages = []

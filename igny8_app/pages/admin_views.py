@@ -37,6 +37,19 @@ def admin_frame(title: str, *children: rx.Component) -> rx.Component:
     )
 
 
+def _pager(label: rx.Var, page: rx.Var, last: rx.Var, go, pager_id: str) -> rx.Component:  # noqa: ANN001
+    """Server-side paging controls: the handler ``go(delta)`` loads the previous or next page."""
+    return rx.hstack(
+        rx.text(label, size="2", color_scheme="gray", id=f"{pager_id}-label"),
+        rx.spacer(),
+        rx.button(rx.icon("chevron-left", size=16), variant="soft", size="1", on_click=go(-1), disabled=page <= 1,
+                  id=f"{pager_id}-prev", aria_label="Previous page"),
+        rx.button(rx.icon("chevron-right", size=16), variant="soft", size="1", on_click=go(1), disabled=last,
+                  id=f"{pager_id}-next", aria_label="Next page"),
+        width="100%", align="center", spacing="2",
+    )
+
+
 def _table(heads: list[str], rows: rx.Var, row_fn, table_id: str) -> rx.Component:  # noqa: ANN001
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in heads])),
@@ -68,9 +81,9 @@ def _edit_cost_dialog() -> rx.Component:
                     p["error"].to(str) != "",
                     rx.callout(p["error"].to(str), icon="circle-alert", color_scheme="red"),
                     rx.callout(
-                        rx.text("A typical 100-keyword run costs ", rx.text.strong(p["current"].to_string()),
-                                " credits now and ", rx.text.strong(p["proposed"].to_string(), id="preview-proposed"),
-                                " with this change (", p["delta"].to_string(), ")."),
+                        rx.text("A typical 100-keyword run costs ", rx.text.strong(p["current"].to(str)),
+                                " credits now and ", rx.text.strong(p["proposed"].to(str), id="preview-proposed"),
+                                " with this change (", p["delta"].to(str), ")."),
                         icon="calculator", color_scheme="indigo", id="cost-preview"),
                 ),
                 rx.text("A change applies to the next item charged and is kept in the audit list.", size="1",
@@ -89,7 +102,7 @@ def admin_costs_page() -> rx.Component:
     return admin_frame(
         "Credit costs",
         rx.hstack(
-            stat_card("Typical 100-keyword run", A.typical_total.to_string(), "calculator",
+            stat_card("Typical 100-keyword run", A.typical_total_label, "calculator",
                       "credits at today's prices"),
             stat_card("Clusters · ideas · articles · images", A.typical_items, "workflow",
                       "estimated items of that run"),
@@ -100,7 +113,7 @@ def admin_costs_page() -> rx.Component:
             lambda c: rx.table.row(
                 rx.table.cell(rx.code(c["operation"].to(str))),
                 rx.table.cell(c["name"].to(str)),
-                rx.table.cell(c["cost"].to_string(), class_name="cost-value"),
+                rx.table.cell(c["cost_label"].to(str), class_name="cost-value"),
                 rx.table.cell(c["unit"].to(str)),
                 rx.table.cell(rx.cond(c["active"].to(bool), rx.badge("active", color_scheme="green"),
                                       rx.badge("off", color_scheme="gray"))),
@@ -148,17 +161,25 @@ def _adjust_dialog() -> rx.Component:
 def admin_accounts_page() -> rx.Component:
     return admin_frame(
         "Accounts",
-        card("Accounts", _table(
+        card("Accounts", rx.form(
+            rx.hstack(rx.input(name="search", placeholder="Search accounts by name", default_value=A.acc_search,
+                               id="account-search", width="320px"),
+                      rx.button(rx.icon("search", size=14), "Search", type="submit", variant="soft",
+                                id="account-search-submit"),
+                      spacing="2"),
+            on_submit=A.search_accounts, reset_on_submit=False,
+        ), _table(
             ["Account", "Balance", "Used this month", "Sites", "Users", ""], A.accounts, lambda a: rx.table.row(
                 rx.table.cell(rx.hstack(rx.text(a["name"].to(str), weight="medium"),
                                         rx.cond(a["low"].to(bool), rx.badge("low", color_scheme="amber")))),
-                rx.table.cell(a["balance"].to_string(), class_name="account-balance"),
-                rx.table.cell(a["used_this_month"].to_string()),
-                rx.table.cell(a["sites"].to_string()), rx.table.cell(a["users"].to_string()),
+                rx.table.cell(a["balance_label"].to(str), class_name="account-balance"),
+                rx.table.cell(a["used_label"].to(str)),
+                rx.table.cell(a["sites_label"].to(str)), rx.table.cell(a["users_label"].to(str)),
                 rx.table.cell(rx.button(rx.icon("coins", size=14), "Adjust credits", size="1", variant="soft",
                                         on_click=A.open_adjust(a["id"].to(int), a["name"].to(str)))),
                 class_name="account-row", id="account-" + a["id"].to(str),
-            ), "accounts-table")),
+            ), "accounts-table"),
+            _pager(A.acc_pager, A.acc_page, A.acc_last, A.go_accounts, "accounts-pager")),
         _adjust_dialog(),
     )
 
@@ -185,15 +206,20 @@ def admin_payments_page() -> rx.Component:
                         spacing="2")),
                     class_name="pending-row",
                 ), "pending-table"),
+                _pager(A.pend_pager, A.pend_page, A.pend_last, A.go_pending, "pending-pager"),
                 width="100%",
             ),
             empty_state("badge-check", "Nothing to approve", "Bank transfers waiting for approval appear here."),
         )),
-        card("Recently reviewed", _table(
-            ["Date", "Account", "Invoice", "Amount", "Status", "Note"], A.recent_payments, lambda p: rx.table.row(
+        card("Reviewed and card payments", _table(
+            ["Date", "Account", "Invoice", "Method", "Amount", "Status", "Note"], A.recent_payments,
+            lambda p: rx.table.row(
                 rx.table.cell(p["date"].to(str)), rx.table.cell(p["account"].to(str)),
-                rx.table.cell(p["invoice_number"].to(str)), rx.table.cell(p["amount"].to(str)),
-                rx.table.cell(status_badge(p["status"])), rx.table.cell(p["note"].to(str))), "reviewed-table")),
+                rx.table.cell(p["invoice_number"].to(str)), rx.table.cell(p["method_label"].to(str)),
+                rx.table.cell(p["amount"].to(str)),
+                rx.table.cell(status_badge(p["status"])), rx.table.cell(p["note"].to(str)),
+                class_name="reviewed-row"), "reviewed-table"),
+            _pager(A.rev_pager, A.rev_page, A.rev_last, A.go_reviewed, "reviewed-pager")),
     )
 
 
@@ -203,11 +229,13 @@ def admin_invoices_page() -> rx.Component:
     return admin_frame(
         "Invoices",
         card("All accounts", _table(
-            ["Number", "Date", "Account", "Type", "Status", "Total", ""], A.all_invoices, lambda r: rx.table.row(
+            ["Number", "Date", "Account", "Type", "Credits", "Status", "Total", ""], A.all_invoices,
+            lambda r: rx.table.row(
                 rx.table.cell(rx.el.a(r["number"].to(str), href="/files/invoices/" + r["id"].to(str) + ".pdf",
                                       target="_blank")),
                 rx.table.cell(r["date"].to(str)), rx.table.cell(r["account"].to(str)),
-                rx.table.cell(r["type"].to(str)), rx.table.cell(status_badge(r["status"])),
+                rx.table.cell(r["type"].to(str)), rx.table.cell(r["credits_label"].to(str)),
+                rx.table.cell(status_badge(r["status"])),
                 rx.table.cell(r["total"].to(str)),
                 rx.table.cell(rx.hstack(
                     rx.cond(r["can_pay"].to(bool), rx.button("Mark paid", size="1", color_scheme="green",
@@ -218,7 +246,8 @@ def admin_invoices_page() -> rx.Component:
                                                              class_name="void-invoice")),
                     spacing="2")),
                 class_name="admin-invoice-row",
-            ), "admin-invoices-table")),
+            ), "admin-invoices-table"),
+            _pager(A.inv_pager, A.inv_page, A.inv_last, A.go_invoices, "invoices-pager")),
     )
 
 
@@ -262,7 +291,7 @@ def admin_packages_page() -> rx.Component:
                                          id="new-package"), width="100%"),
         card("Packages", _table(
             ["Name", "Credits", "Price", "Per credit", "Active", ""], A.packages, lambda p: rx.table.row(
-                rx.table.cell(p["name"].to(str), weight="medium"), rx.table.cell(p["credits"].to_string()),
+                rx.table.cell(p["name"].to(str), weight="medium"), rx.table.cell(p["credits_label"].to(str)),
                 rx.table.cell(p["price"].to(str)), rx.table.cell(p["per_credit"].to(str)),
                 rx.table.cell(rx.cond(p["is_active"].to(bool), rx.badge("active", color_scheme="green"),
                                       rx.badge("off", color_scheme="gray"))),

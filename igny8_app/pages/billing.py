@@ -16,12 +16,18 @@ from igny8_app.components import hard_navigate
 from igny8_app.domain.enums import OperationType
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import billing, billing_profile, invoices, payments, usage
+from igny8_app.services import billing, billing_profile, invoices, payments, stripe_billing, usage
 from igny8_app.services.billing_profile import BillingSettings, FieldErrors
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 OPERATIONS = [o.value for o in OperationType]
 PER_PAGE = 50
+
+
+def fmt_int(value: Any, signed: bool = False) -> str:
+    """Thousands separators for every credit figure: 1234567 -> '1,234,567' (signed: '+1,234')."""
+    n = int(value or 0)
+    return f"{n:+,}" if signed and n else f"{n:,}"
 
 
 def _fmt_dt(value: Any) -> str:
@@ -37,6 +43,9 @@ class BillingState(SessionState):
     packages: list[dict[str, Any]] = []
     buy_open: bool = False
     bought: dict[str, str] = {}
+    stripe_enabled: bool = False
+    card_busy: bool = False
+    methods: dict[str, str] = {}
     # usage history
     usage_rows: list[dict[str, Any]] = []
     usage_total: int = 0
@@ -85,9 +94,11 @@ class BillingState(SessionState):
                     "low_balance_threshold"]
                 self.low_notice = billing_profile.low_balance_notice(session=ctx.session, account_id=aid) is not None
                 self.chart = usage.daily_usage(session=ctx.session, account_id=aid, days=30)
-                self.packages = [payments.package_dict(p) for p in payments.list_packages(session=ctx.session)]
+                self.packages = _packages(ctx.session)
         except DomainError as exc:
             return self._denied(exc)
+        self.stripe_enabled = stripe_billing.is_configured()
+        self.card_busy = self.buy_open = False
 
     @rx.event
     def dismiss_notice(self):
@@ -116,6 +127,24 @@ class BillingState(SessionState):
             return self._fail(exc if isinstance(exc, DomainError) else DomainError("Unknown package."))
         return [rx.toast.success(f"Invoice {self.bought['invoice']} created: pay by bank transfer."),
                 BillingState.load_payments]
+
+    @rx.event
+    def buy_with_card(self, package_id: int):
+        """Stripe Checkout: the invoice and payment are created, then the browser goes to Stripe."""
+        if self.card_busy:
+            return None
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:
+                aid = ctx.site.account_id
+            self.card_busy = True
+            yield  # show the spinner while Stripe answers
+            co = stripe_billing.start_checkout(account_id=aid, package_id=int(package_id))
+        except (DomainError, ValueError) as exc:
+            self.card_busy = False
+            yield self._fail(exc if isinstance(exc, DomainError) else DomainError("Unknown package."))
+            return
+        self.buy_open = False  # closed when the customer comes back from Stripe
+        yield hard_navigate(co.url)  # card_busy stays set: a second click while the page leaves buys nothing
 
     # --- usage history ------------------------------------------------------------------------------
 
@@ -146,7 +175,9 @@ class BillingState(SessionState):
             return self._denied(exc)
         self.usage_total, self.usage_used, self.usage_net = totals.rows, totals.credits_used, totals.net_change
         self.usage_rows = [{**r, "created_at": _fmt_dt(r["created_at"]), "site": r["site"] or "—",
-                            "operation": r["operation"] or "—", "tokens": r["tokens_in"] + r["tokens_out"]}
+                            "operation": r["operation"] or "—", "tokens": fmt_int(r["tokens_in"] + r["tokens_out"]),
+                            "credits_label": fmt_int(r["credits"], signed=True),
+                            "balance_after": fmt_int(r["balance_after"])}
                            for r in rows]
 
     @rx.event
@@ -194,8 +225,37 @@ class BillingState(SessionState):
         return hard_navigate("/files/usage.csv?" + urlencode({k: v for k, v in q.items() if v != ""}))
 
     @rx.var
+    def checkout_notice(self) -> str:
+        """After Stripe Checkout sends the customer back (success_url / cancel_url)."""
+        return self.router.url.query_parameters.get("checkout", "")
+
+    @rx.var
     def usage_pages(self) -> int:
         return max(1, -(-self.usage_total // PER_PAGE))
+
+    @rx.var
+    def usage_pages_label(self) -> str:
+        return f"Page {self.usage_page:,} of {self.usage_pages:,}"
+
+    @rx.var
+    def usage_total_label(self) -> str:
+        return fmt_int(self.usage_total)
+
+    @rx.var
+    def usage_used_label(self) -> str:
+        return fmt_int(self.usage_used)
+
+    @rx.var
+    def usage_net_label(self) -> str:
+        return fmt_int(self.usage_net, signed=True)
+
+    @rx.var
+    def used_this_month_label(self) -> str:
+        return fmt_int(self.used_this_month)
+
+    @rx.var
+    def threshold_label(self) -> str:
+        return fmt_int(self.low_balance_threshold)
 
     # --- invoices and payments ----------------------------------------------------------------------
 
@@ -209,7 +269,7 @@ class BillingState(SessionState):
                 rows, _ = invoices.list_invoices(session=ctx.session, account_id=ctx.site.account_id)
         except DomainError as exc:
             return self._denied(exc)
-        self.invoice_rows = [{**r, "date": r["created_at"][:10]} for r in rows]
+        self.invoice_rows = [{**r, "date": r["created_at"][:10], "credits_label": fmt_int(r["credits"])} for r in rows]
 
     @rx.event
     def open_invoice(self, invoice_id: int):
@@ -224,7 +284,8 @@ class BillingState(SessionState):
                                 "pdf": f"/files/invoices/{inv.id}.pdf",
                                 "bill_to": ", ".join(str(v) for k, v in (inv.billing_snapshot or {}).items()
                                                      if v and k != "billing_email")}
-                self.invoice_lines = [invoices.line_dict(x, inv.currency) for x in view.lines]
+                self.invoice_lines = [{**invoices.line_dict(x, inv.currency), "quantity": fmt_int(x.quantity)}
+                                      for x in view.lines]
         except (DomainError, ValueError) as exc:
             return self._fail(exc if isinstance(exc, DomainError) else DomainError("Invoice not found."))
         self.invoice_open = True
@@ -241,9 +302,11 @@ class BillingState(SessionState):
         try:
             with self._authorize(Permission.MANAGE) as ctx:
                 rows, _ = payments.list_payments(session=ctx.session, account_id=ctx.site.account_id)
-                self.packages = [payments.package_dict(p) for p in payments.list_packages(session=ctx.session)]
+                self.packages = _packages(ctx.session)
         except DomainError as exc:
             return self._denied(exc)
+        self.stripe_enabled = stripe_billing.is_configured()
+        self.card_busy = False  # buy_open stays: a bank-transfer purchase reloads this list under its dialog
         self.payment_rows = [{**r, "date": r["created_at"][:10], "status_label": r["status"].replace("_", " "),
                               "method_label": r["method"].replace("_", " ")} for r in rows]
 
@@ -260,8 +323,10 @@ class BillingState(SessionState):
         try:
             with self._authorize(Permission.MANAGE) as ctx:
                 data = billing_profile.get_settings(session=ctx.session, account_id=ctx.site.account_id)
+                self.methods = payments.methods_on_file(session=ctx.session, account_id=ctx.site.account_id)
         except DomainError as exc:
             return self._denied(exc)
+        self.stripe_enabled = stripe_billing.is_configured()
         self.settings = {k: str(v) for k, v in data.items()}
         self.settings_loaded = True  # the form mounts only now, so nothing typed is lost to a late load
 
@@ -284,6 +349,11 @@ class BillingState(SessionState):
         self.settings = {k: str(v) for k, v in saved.items()}
         self.settings_saved = True
         return rx.toast.success("Billing settings saved.")
+
+
+def _packages(session: Any) -> list[dict[str, Any]]:
+    return [{**payments.package_dict(p), "credits_label": fmt_int(p.credits)}
+            for p in payments.list_packages(session=session)]
 
 
 def rules_money(cents: int, currency: str) -> str:

@@ -100,19 +100,28 @@ def _buy_dialog() -> rx.Component:
                     id="bank-instructions",
                 ),
                 rx.vstack(
-                    rx.text("Choose a package. You pay by bank transfer; the credits are added once the payment "
-                            "is approved.", size="2", color_scheme="gray"),
+                    rx.cond(B.stripe_enabled,
+                            rx.text("Choose a package. Pay by card on Stripe's secure checkout (credits arrive as "
+                                    "soon as Stripe confirms), or by bank transfer (credits arrive once the payment "
+                                    "is approved).", size="2", color_scheme="gray"),
+                            rx.text("Choose a package. You pay by bank transfer; the credits are added once the "
+                                    "payment is approved.", size="2", color_scheme="gray")),
                     rx.foreach(B.packages, lambda p: rx.card(
                         rx.hstack(
                             rx.vstack(rx.text(p["name"].to(str), weight="bold"),
-                                      rx.text(p["credits"].to(int).to_string(), " credits · ",
+                                      rx.text(p["credits_label"].to(str), " credits · ",
                                               p["per_credit"].to(str), " per credit", size="1",
                                               color_scheme="gray"),
                                       spacing="0"),
                             rx.spacer(),
                             rx.text(p["price"].to(str), weight="bold", size="4"),
-                            rx.button("Buy", on_click=B.buy_package(p["id"].to(int)),
-                                      class_name="buy-package"),
+                            rx.cond(B.stripe_enabled,
+                                    rx.button(rx.icon("credit-card", size=14), "Card",
+                                              on_click=B.buy_with_card(p["id"].to(int)), loading=B.card_busy,
+                                              class_name="buy-package-card")),
+                            rx.button(rx.cond(B.stripe_enabled, "Bank transfer", "Buy"),
+                                      on_click=B.buy_package(p["id"].to(int)), disabled=B.card_busy,
+                                      variant=rx.cond(B.stripe_enabled, "soft", "solid"), class_name="buy-package"),
                             align="center", spacing="3", width="100%",
                         ),
                         width="100%",
@@ -137,7 +146,7 @@ def billing_overview_page() -> rx.Component:
             rx.callout(
                 rx.hstack(
                     rx.text("Your balance (", B.balance_label, " credits) is below your low-balance threshold of ",
-                            B.low_balance_threshold.to_string(), " credits. Runs pause when credits run out."),
+                            B.threshold_label, " credits. Runs pause when credits run out."),
                     rx.spacer(),
                     rx.button("Dismiss", size="1", variant="soft", on_click=B.dismiss_notice, id="dismiss-notice"),
                     width="100%", align="center",
@@ -147,8 +156,8 @@ def billing_overview_page() -> rx.Component:
         ),
         rx.hstack(
             stat_card("Balance", B.balance_label, "coins", "credits available"),
-            stat_card("Used this month", B.used_this_month.to_string(), "activity", "credits"),
-            stat_card("Low-balance alert", B.low_balance_threshold.to_string(), "bell", "credits (change in Settings)"),
+            stat_card("Used this month", B.used_this_month_label, "activity", "credits"),
+            stat_card("Low-balance alert", B.threshold_label, "bell", "credits (change in Settings)"),
             rx.center(_buy_dialog(), padding_x="12px"),
             width="100%",
             spacing="4",
@@ -207,10 +216,11 @@ def _usage_table() -> rx.Component:
                                   rx.link(r["run_id"].to(str), href="/automation?run_id=" + r["run_id"].to(str),
                                           size="1"), "—")),
             rx.table.cell(r["item"].to(str)),
-            rx.table.cell(rx.text(r["credits"].to(int).to_string(), weight="medium",
-                                  color=rx.cond(r["credits"].to(int) < 0, "var(--red-11)", "var(--green-11)"))),
-            rx.table.cell(r["tokens"].to(int).to_string()),
-            rx.table.cell(r["balance_after"].to(int).to_string()),
+            rx.table.cell(rx.text(r["credits_label"].to(str), weight="medium",
+                                  color=rx.cond(r["credits"].to(int) < 0, "var(--red-11)", "var(--green-11)")),
+                          text_align="right"),
+            rx.table.cell(r["tokens"].to(str), text_align="right"),
+            rx.table.cell(r["balance_after"].to(str), text_align="right", class_name="balance-after"),
             class_name="usage-row",
         ))),
         width="100%",
@@ -223,9 +233,9 @@ def billing_usage_page() -> rx.Component:
     return billing_frame(
         "Usage history",
         rx.hstack(
-            stat_card("Rows", B.usage_total.to_string(), "list", "matching the filters"),
-            stat_card("Credits used", B.usage_used.to_string(), "activity", "charges in the selection"),
-            stat_card("Net change", B.usage_net.to_string(), "scale", "charges, grants and refunds"),
+            stat_card("Rows", B.usage_total_label, "list", "matching the filters"),
+            stat_card("Credits used", B.usage_used_label, "activity", "charges in the selection"),
+            stat_card("Net change", B.usage_net_label, "scale", "charges, grants and refunds"),
             width="100%", spacing="4",
         ),
         rx.card(rx.vstack(
@@ -236,12 +246,11 @@ def billing_usage_page() -> rx.Component:
                     empty_state("list", "No usage matches", "Charges and grants appear here. Clear the filters "
                                                             "to see everything.")),
             rx.hstack(
-                rx.text(B.usage_total.to_string(), " rows", size="2", color_scheme="gray", id="usage-count"),
+                rx.text(B.usage_total_label, " rows", size="2", color_scheme="gray", id="usage-count"),
                 rx.spacer(),
                 rx.button(rx.icon("chevron-left", size=16), variant="soft", size="1", on_click=B.go_usage_page(-1),
                           disabled=B.usage_page <= 1, id="usage-prev"),
-                rx.text("Page ", B.usage_page.to_string(), " of ", B.usage_pages.to_string(), size="2",
-                        id="usage-page-label"),
+                rx.text(B.usage_pages_label, size="2", id="usage-page-label"),
                 rx.button(rx.icon("chevron-right", size=16), variant="soft", size="1", on_click=B.go_usage_page(1),
                           disabled=B.usage_page >= B.usage_pages, id="usage-next"),
                 width="100%", align="center",
@@ -265,7 +274,7 @@ def _invoice_dialog() -> rx.Component:
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                ("Description", "Qty", "Unit price", "Amount")])),
                 rx.table.body(rx.foreach(B.invoice_lines, lambda x: rx.table.row(
-                    rx.table.cell(x["description"].to(str)), rx.table.cell(x["quantity"].to(int).to_string()),
+                    rx.table.cell(x["description"].to(str)), rx.table.cell(x["quantity"].to(str)),
                     rx.table.cell(x["unit_price"].to(str)), rx.table.cell(x["amount"].to(str)),
                     class_name="invoice-line"))),
                 width="100%", size="1",
@@ -327,8 +336,21 @@ def billing_invoices_page() -> rx.Component:
 def billing_payments_page() -> rx.Component:
     return billing_frame(
         "Payments",
-        rx.hstack(rx.text("Bank transfers wait for approval by IGNY8; credits are added when approved.", size="2",
-                          color_scheme="gray"), rx.spacer(), _buy_dialog(), width="100%", align="center"),
+        rx.match(
+            B.checkout_notice,
+            ("success", rx.callout("Thank you: Stripe has your card payment. The invoice is marked paid and the "
+                                   "credits are added as soon as Stripe confirms it (usually within seconds).",
+                                   icon="circle-check", color_scheme="green", id="checkout-success", width="100%")),
+            ("cancelled", rx.callout("Card checkout cancelled: nothing was charged.", icon="info",
+                                     color_scheme="gray", id="checkout-cancelled", width="100%")),
+            rx.fragment(),
+        ),
+        rx.hstack(rx.cond(B.stripe_enabled,
+                          rx.text("Card payments are credited when Stripe confirms them; bank transfers once IGNY8 "
+                                  "has approved them.", size="2", color_scheme="gray"),
+                          rx.text("Bank transfers wait for approval by IGNY8; credits are added when approved.",
+                                  size="2", color_scheme="gray")),
+                  rx.spacer(), _buy_dialog(), width="100%", align="center"),
         card("Payments", rx.cond(
             B.payment_rows.length() > 0,
             rx.table.root(
@@ -392,13 +414,39 @@ def billing_settings_page() -> rx.Component:
                 width="100%",
                 key=B.settings.get("company", "") + B.settings.get("low_balance_threshold", ""),
             ))),
-            card("Payment methods",
-                 rx.hstack(rx.icon("landmark", size=18), rx.text("Bank transfer", weight="medium"), spacing="2"),
-                 rx.text("Each purchase shows the bank details and a unique reference to quote.", size="2",
-                         color_scheme="gray"),
-                 rx.hstack(rx.icon("credit-card", size=18), rx.text("Card (Stripe)", weight="medium"),
-                           rx.badge("not configured", color_scheme="gray"), spacing="2"),
-                 ),
+            card("Payment methods", _payment_methods()),
             columns="2fr 1fr", spacing="4", width="100%",
         ),
+    )
+
+
+def _payment_methods() -> rx.Component:
+    m = B.methods
+    return rx.vstack(
+        rx.hstack(rx.icon("landmark", size=18), rx.text("Bank transfer", weight="medium"),
+                  rx.badge("available", color_scheme="green"), spacing="2", align="center"),
+        rx.text("Each purchase shows the bank details and a unique reference to quote.", size="2",
+                color_scheme="gray"),
+        rx.cond(m.get("bank_reference", "") != "",
+                rx.text("Last reference: ", rx.code(m.get("bank_reference", ""), id="method-bank-reference"),
+                        " (", m.get("bank_date", ""), ")", size="2")),
+        rx.separator(size="4"),
+        rx.cond(
+            B.stripe_enabled,
+            rx.vstack(
+                rx.hstack(rx.icon("credit-card", size=18), rx.text("Card (Stripe)", weight="medium"),
+                          rx.badge("available", color_scheme="green"), spacing="2", align="center",
+                          id="method-card"),
+                rx.text("You enter your card on Stripe's checkout page; card details stay with Stripe and are "
+                        "never stored here.", size="2", color_scheme="gray"),
+                rx.text(m.get("card_payments", "0"), " card payment(s)",
+                        rx.cond(m.get("card_last", "") != "", rx.text.span(", the last ", m.get("card_last", ""))),
+                        ".", size="2", id="method-card-summary"),
+                spacing="2", width="100%",
+            ),
+            rx.hstack(rx.icon("credit-card", size=18), rx.text("Card (Stripe)", weight="medium"),
+                      rx.badge("not configured", color_scheme="gray"), spacing="2", align="center",
+                      id="method-card-off"),
+        ),
+        spacing="2", width="100%",
     )

@@ -135,8 +135,14 @@ def preview_with(*, session: Session, operation_type: str, credits_cost: Any, un
 
 # --- accounts -----------------------------------------------------------------------------------
 
-def accounts_overview(*, session: Session, admin_user_id: int, search: str = "", limit: int = 100
+def _account_search(search: str) -> list[Any]:
+    term = search.strip()
+    return [Account.name.ilike(f"%{term}%")] if term else []
+
+
+def accounts_overview(*, session: Session, admin_user_id: int, search: str = "", limit: int = 100, offset: int = 0
                       ) -> list[dict[str, Any]]:
+    """One page of accounts (by name) with balance, usage this month, sites and users."""
     require_superuser(session, admin_user_id)
     D = CreditUsageDaily.__table__
     used = (sa.select(D.c.account_id, sa.func.sum(-D.c.amount).label("used"))
@@ -147,11 +153,16 @@ def accounts_overview(*, session: Session, admin_user_id: int, search: str = "",
     q = (sa.select(Account.id, Account.name, Account.credits, Account.low_balance_threshold,
                    sa.func.coalesce(used.c.used, 0), sa.func.coalesce(sites.c.n, 0), sa.func.coalesce(users.c.n, 0))
          .outerjoin(used, used.c.account_id == Account.id).outerjoin(sites, sites.c.account_id == Account.id)
-         .outerjoin(users, users.c.account_id == Account.id).order_by(Account.name).limit(limit))
-    if search.strip():
-        q = q.where(Account.name.ilike(f"%{search.strip()}%"))
+         .outerjoin(users, users.c.account_id == Account.id).where(*_account_search(search))
+         .order_by(Account.name, Account.id).limit(limit).offset(offset))
     return [{"id": i, "name": n, "balance": b, "threshold": th, "used_this_month": int(u), "sites": int(s),
              "users": int(us), "low": b < th} for i, n, b, th, u, s, us in session.execute(q).all()]
+
+
+def count_accounts(*, session: Session, admin_user_id: int, search: str = "") -> int:
+    require_superuser(session, admin_user_id)
+    return int(session.execute(sa.select(sa.func.count()).select_from(Account)
+                               .where(*_account_search(search))).scalar_one())
 
 
 def adjust_credits(*, session: Session, admin_user_id: int, account_id: int, amount: Any, reason: str,

@@ -179,6 +179,29 @@ def get_payment(*, session: Session, payment_id: int, account_id: int | None) ->
     return p
 
 
+def methods_on_file(*, session: Session, account_id: int) -> dict[str, str]:
+    """What the settings page shows (display only): the last bank-transfer reference, and the card
+    payments made through Stripe (card details stay with Stripe, never here)."""
+    def last(method: PaymentMethod, *status: PaymentStatus) -> Payment | None:
+        q = select(Payment).where(Payment.account_id == account_id, Payment.method == method.value)
+        if status:
+            q = q.where(Payment.status.in_([x.value for x in status]))
+        return session.exec(q.order_by(Payment.id.desc()).limit(1)).first()
+
+    bank = last(PaymentMethod.BANK_TRANSFER)
+    card = last(PaymentMethod.STRIPE, PaymentStatus.SUCCEEDED)
+    n_cards = session.execute(sa.select(sa.func.count()).select_from(Payment).where(
+        Payment.account_id == account_id, Payment.method == PaymentMethod.STRIPE.value,
+        Payment.status == PaymentStatus.SUCCEEDED.value)).scalar_one()
+    return {
+        "bank_reference": (bank.reference or "") if bank else "",
+        "bank_date": bank.created_at.strftime("%d %b %Y") if bank else "",
+        "card_payments": f"{int(n_cards):,}",
+        "card_last": (f"{rules.format_money(card.amount_cents, card.currency)} on "
+                      f"{(card.reviewed_at or card.created_at).strftime('%d %b %Y')}") if card else "",
+    }
+
+
 def bank_instructions(payment: Payment) -> dict[str, str]:
     if payment.method not in {m.value for m in MANUAL_METHODS}:
         raise Conflict("Only bank transfers have bank instructions.")

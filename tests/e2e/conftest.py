@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import private_redis_server
+from tests.fake_stripe import start_fake_stripe
 from tests.live_app import start_live_app, stop_live_app
 
 
@@ -24,10 +25,23 @@ def live_redis_url(tmp_path_factory):
         yield url
 
 
+STRIPE_WEBHOOK_SECRET = "whsec_e2e_" + "s" * 24
+
+
 @pytest.fixture(scope="session")
-def live_app(live_redis_url, tmp_path_factory):
+def fake_stripe_api():
+    """A local fake of the Stripe API (tests/fake_stripe.py): the live app's card checkouts go there."""
+    fake = start_fake_stripe()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_redis_url, tmp_path_factory, fake_stripe_api):
     app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=live_redis_url, workers=2,
-                         extra_env={"OFFLINE_AI_DELAY_MS": "120", "RUN_HEARTBEAT_TIMEOUT_S": "10"})
+                         extra_env={"OFFLINE_AI_DELAY_MS": "120", "RUN_HEARTBEAT_TIMEOUT_S": "10",
+                                    "STRIPE_SECRET_KEY": "sk_test_e2e", "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+                                    "STRIPE_API_BASE": fake_stripe_api.base})
     yield app
     stop_live_app(app)
 

@@ -141,6 +141,10 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
         shot(admin, "admin-03-costs")
 
         admin.goto(f"{app.url}/admin/accounts")
+        expect(admin.locator("#accounts-pager-label")).to_contain_text("Page 1 of")
+        admin.fill("#account-search", "Demo Gard")  # the list pages on the server; search finds the account
+        admin.click("#account-search-submit")
+        expect(admin.locator(".account-row")).to_have_count(1)
         row = admin.locator(".account-row", has_text="Demo Gardens")
         row.get_by_role("button", name="Adjust credits").click()
         admin.fill("#adjust-amount", "250")
@@ -148,7 +152,7 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
         expect(admin.locator("#adjust-reason:invalid")).to_have_count(1)  # the reason is required
         admin.fill("#adjust-reason", "Goodwill credit")
         admin.click("#adjust-submit")
-        expect(row.locator(".account-balance")).to_have_text(str(balance_before + 5_000 + 250))
+        expect(row.locator(".account-balance")).to_have_text(f"{balance_before + 5_000 + 250:,}")
         shot(admin, "admin-04-accounts")
 
         admin.goto(f"{app.url}/admin/invoices")
