@@ -17,6 +17,7 @@ from igny8_app.pages.billing import BillingState
 from igny8_app.pages.content import ContentState, content_page
 from igny8_app.pages.keywords import KeywordsState, keywords_page
 from igny8_app.pages.login import login_page
+from igny8_app.pages.sites_admin import SitesAdminState, sites_admin_page
 from igny8_app.pages.team import TeamState, team_page
 from igny8_app.pages.team_invite import InviteState, invite_page
 from igny8_app.pages.tokens import TokensState, tokens_page
@@ -49,6 +50,7 @@ for _view, _route, _title, _loader in [
     (billing_views.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
     (team_page, "/team", "Team", TeamState.load_team),
     (tokens_page, "/tokens", "API tokens", TokensState.load_tokens),
+    (sites_admin_page, "/sites", "Sites & sectors", SitesAdminState.load_sites),
     (admin_views.admin_costs_page, "/admin", "Credit costs", AdminState.load_costs),
     (admin_views.admin_accounts_page, "/admin/accounts", "Accounts", AdminState.load_accounts),
     (admin_views.admin_payments_page, "/admin/payments", "Payment approvals", AdminState.load_payments),

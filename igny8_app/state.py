@@ -48,6 +48,7 @@ class SessionState(rx.State):
     active_role: str = ""
     balance: int = 0
     error: str = ""
+    show_inactive: bool = False  # list deactivated sites in the site selector too
 
     # --- server-side guard ----------------------------------------------------------------------
 
@@ -89,12 +90,13 @@ class SessionState(rx.State):
         self.user_email = user.email
         self.user_name = user.full_name or user.email
         self.is_superuser = user.is_superuser
-        site_rows = sites.sites_for_user(session=s, user=user)
+        site_rows = sites.sites_for_user(session=s, user=user, include_inactive=self.show_inactive)
         account_names = {a.id: a.name for a, _ in accounts.user_accounts(session=s, user=user)}
         self.sites = [{"id": x.id, "value": str(x.id), "name": x.name, "domain": x.domain,
-                       "account": account_names.get(x.account_id, ""), "label": f"{x.name} · {x.domain}"}
+                       "account": account_names.get(x.account_id, ""),
+                       "label": f"{x.name} · {x.domain}" + ("" if x.is_active else " (inactive)")}
                       for x in site_rows]
-        current = sites.active_site(session=s, user=user)
+        current = sites.active_site(session=s, user=user, include_inactive=self.show_inactive)
         if current is None:
             self.active_site_id, self.active_site_name, self.active_role = 0, "", ""
             self.active_account_name, self.balance = "", 0
@@ -136,6 +138,17 @@ class SessionState(rx.State):
                 self._fill(s, user)
         except (DomainError, ValueError) as exc:
             return self._fail(exc if isinstance(exc, DomainError) else DomainError("Unknown site."))
+        loader = PAGE_LOADERS.get(self.router.page.path)
+        return loader() if loader else None
+
+    @rx.event
+    def set_show_inactive(self, value: bool):
+        self.show_inactive = bool(value)
+        try:
+            with write_session() as s:
+                self._fill(s, self._current_user(s))
+        except DomainError as exc:
+            return self._fail(exc)
         loader = PAGE_LOADERS.get(self.router.page.path)
         return loader() if loader else None
 

@@ -13,7 +13,7 @@ NAV = [
 ]
 ACCOUNT_NAV = [("API tokens", "/tokens", "key")]  # every logged-in user
 # owners and admins (checked again on the server)
-MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users")]
+MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users"), ("Sites", "/sites", "globe")]
 ADMIN_NAV = [("Credit costs", "/admin", "shield-check"), ("Accounts", "/admin/accounts", "building-2"),
              ("Approvals", "/admin/payments", "badge-check"), ("All invoices", "/admin/invoices", "receipt"),
              ("Packages", "/admin/packages", "package")]
