@@ -24,6 +24,8 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(run_app, name="run")
 config_app = typer.Typer(no_args_is_help=True, help="Per-site automation configuration and schedule.")
 app.add_typer(config_app, name="config")
+scheduler_app = typer.Typer(no_args_is_help=True, help="Scheduled runs (every worker also runs the scheduler).")
+app.add_typer(scheduler_app, name="scheduler")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -333,6 +335,68 @@ def config_set(
     except DomainError as exc:
         _fail(exc, as_json)
     _out(cfg, as_json, _config_text(cfg) + f"\nSaved. Next scheduled run: {cfg['next_run_local'] or 'none (disabled)'}.")
+
+
+@scheduler_app.command("tick")
+def scheduler_tick(
+    now: Annotated[Optional[str], typer.Option(help="Pretend the time is this ISO instant (tests, replays).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start (or record as skipped) every scheduled run that is due, once."""
+    from datetime import datetime
+
+    from igny8_app.services import scheduler
+
+    at = None
+    if now:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError:
+            _fail(DomainError(f"'{now}' is not an ISO date-time."), as_json)
+        if at.tzinfo is None:
+            _fail(DomainError("--now needs a timezone offset, e.g. 2026-03-29T01:30:00+00:00."), as_json)
+    result = scheduler.run_due(now=at).as_dict()
+    _out(result, as_json, f"Started {len(result['started'])}, skipped {len(result['skipped'])}, "
+                          f"already recorded {result['existing']}.")
+
+
+@app.command("retention")
+def retention_cmd(
+    action: Annotated[str, typer.Argument(help="'prune'.")],
+    days: Annotated[Optional[int], typer.Option(help="Keep this many days (default IGNY8_RETENTION_DAYS, 90).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prune run logs and traces and orphaned media older than the retention period."""
+    from igny8_app.services import retention
+
+    if action != "prune":
+        _fail(DomainError("The only retention action is 'prune'."), as_json)
+    if days is not None and days < 1:
+        _fail(DomainError("--days must be at least 1."), as_json)
+    r = retention.prune(days=days)
+    _out({**r.summary(), "trace_dir_names": r.trace_dirs, "media_file_names": r.media_files}, as_json,
+         f"Pruned {r.run_events} run log event(s), {len(r.trace_dirs)} trace folder(s), "
+         f"{len(r.media_files)} orphaned media file(s) older than {r.cutoff:%Y-%m-%d %H:%M} UTC "
+         f"({r.bytes_freed:,} bytes freed).")
+
+
+@scheduler_app.command("run")
+def scheduler_run() -> None:
+    """Run only the periodic tasks (scheduler, watchdog, retention) in the foreground."""
+    import logging
+    import signal
+
+    from igny8_app.services.scheduler import PeriodicRunner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runner = PeriodicRunner()
+    signal.signal(signal.SIGTERM, lambda *_: runner.stopped.set())
+    runner.start()
+    try:
+        while runner.is_alive():
+            runner.join(1)
+    except KeyboardInterrupt:
+        runner.stopped.set()
 
 
 def main() -> None:
