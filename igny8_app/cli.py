@@ -399,6 +399,24 @@ def scheduler_run() -> None:
         runner.stopped.set()
 
 
+ai_app = typer.Typer(no_args_is_help=True, help="AI provider: check the connection.")
+app.add_typer(ai_app, name="ai")
+
+
+@ai_app.command("check")
+def ai_check(
+    account: Annotated[Optional[int], typer.Option(help="Use this account's AI settings (default: the environment's).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One tiny request to the configured provider; exit status 1 if it fails."""
+    from igny8_app.services import ai_settings
+
+    result = ai_settings.check_connection(account_id=account)
+    _out(result, as_json, ("OK: " if result["ok"] else "FAILED: ") + result["message"])
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 
