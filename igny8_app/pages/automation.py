@@ -14,6 +14,7 @@ import reflex as rx
 
 from igny8_app.components.layout import page_frame
 from igny8_app.components.processing_card import processing_card, ticker_script
+from igny8_app.pages.automation_config import ConfigState, config_button, config_dialog
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
 from igny8_app.services import automation
@@ -83,6 +84,7 @@ class AutomationState(SessionState):
                 run = automation.get_run(session=ctx.session, run_id=run_id, site_id=ctx.site.id)
                 self.detail = automation.processing_state(session=ctx.session, run=run)
                 self.detail["config"] = run.config_snapshot
+                self.detail["summary"] = automation.run_summary(run)
                 self.detail_log = automation.logs(session=ctx.session, run=run, lines=200)
         except DomainError as exc:
             return self._fail(exc)
@@ -128,7 +130,7 @@ class LiveRunState(AutomationState):
         except DomainError as exc:
             return self._fail(exc)
         self._watch_gen += 1
-        return LiveRunState.watch
+        return [LiveRunState.watch, ConfigState.load_config]
 
     @rx.event(background=True)
     async def watch(self):
@@ -300,9 +302,14 @@ def _header() -> rx.Component:
                         id="estimate-line"),
                 rx.cond(AutomationState.run_now_block != "",
                         rx.text(AutomationState.run_now_block, size="2", color="var(--amber-11)", id="run-now-block")),
+                rx.text(rx.icon("calendar-clock", size=14, style={"display": "inline", "verticalAlign": "-2px"}),
+                        " ", ConfigState.schedule_text,
+                        rx.cond(ConfigState.next_run_local != "", " · next run " + ConfigState.next_run_local, ""),
+                        size="2", color_scheme="gray", id="schedule-line"),
                 spacing="1",
             ),
             rx.spacer(),
+            config_button(),
             rx.cond(~AutomationState.card_open & (AutomationState.run_status != ""),
                     rx.button(rx.icon("panel-top-open", size=16), "Show last run", variant="soft",
                               on_click=AutomationState.open_card, id="reopen-card")),
@@ -322,12 +329,19 @@ def _history() -> rx.Component:
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                ("Run", "Status", "Trigger", "Started", "Duration", "Credits")])),
+                # a skipped scheduled run shows why; a capped run says so
                 rx.table.body(rx.foreach(AutomationState.history_rows, lambda r: rx.table.row(
                     rx.table.cell(rx.link(r["run_id"].to(str), on_click=AutomationState.open_detail(r["run_id"]),
                                           cursor="pointer", size="2")),
-                    rx.table.cell(rx.badge(r["status"].to(str), color_scheme=rx.match(
-                        r["status"].to(str), ("completed", "green"), ("running", "indigo"), ("paused", "amber"),
-                        ("cancelled", "gray"), ("failed", "red"), "gray"))),
+                    rx.table.cell(rx.hstack(
+                        rx.badge(r["status"].to(str), color_scheme=rx.match(
+                            r["status"].to(str), ("completed", "green"), ("running", "indigo"), ("paused", "amber"),
+                            ("cancelled", "gray"), ("failed", "red"), ("skipped", "orange"), "gray")),
+                        rx.cond(r["result"].to(str) == "cap_reached", rx.badge("cap reached", variant="outline",
+                                                                               color_scheme="amber")),
+                        rx.cond(r["skip_reason"], rx.tooltip(rx.icon("info", size=14, color="var(--orange-11)"),
+                                                             content=r["skip_reason"].to(str))),
+                        spacing="1", align="center")),
                     rx.table.cell(r["trigger"].to(str)),
                     rx.table.cell(r["started_at"].to(str)[:16].replace("T", " ")),
                     rx.table.cell(r["duration_seconds"].to_string(), " s"),
@@ -378,7 +392,14 @@ def _detail_dialog() -> rx.Component:
                     rx.table.cell(st["credits_used"].to_string())))),
                 size="1", width="100%",
             ),
-            rx.text("Configuration used", weight="bold", size="2", margin_top="8px"),
+            rx.cond(d["summary"].to(dict[str, Any])["skip_reason"],
+                    rx.callout(d["summary"].to(dict[str, Any])["skip_reason"].to(str), icon="calendar-x",
+                               color_scheme="orange", size="1", id="detail-skip")),
+            rx.cond(d["summary"].to(dict[str, Any])["result"].to(str) == "cap_reached",
+                    rx.callout("Stopped at the per-run credit cap (cap_reached); the remaining items wait for the "
+                               "next run.", icon="octagon-pause", color_scheme="amber", size="1")),
+            rx.text("Configuration used (snapshot taken when the run started)", weight="bold", size="2",
+                    margin_top="8px"),
             rx.code_block(d["config"].to_string(), language="json", wrap_long_lines=True),
             rx.scroll_area(rx.vstack(rx.foreach(AutomationState.detail_log, lambda e: rx.text(
                 e["created_at"].to(str)[11:19], " ", e["message"].to(str), size="1")), spacing="0"),
@@ -391,14 +412,36 @@ def _detail_dialog() -> rx.Component:
     )
 
 
+REVIEW_LINKS = {1: ("/keywords", "the new clusters"), 2: ("/keywords", "the clusters and their ideas"),
+                3: ("/content", "the queued tasks"), 4: ("/content", "the new drafts"),
+                5: ("/content", "the content and its image prompts")}
+
+
+def _review_notice() -> rx.Component:
+    """A run paused at a review gate links to what needs review (the stage before current_stage)."""
+    run = LiveRunState.run
+    reviewed = run["current_stage"].to(int) - 1
+    return rx.cond(
+        (run["status"].to(str) == "paused") & (run["pause_reason"].to(str) == "review"),
+        rx.callout(
+            rx.text("Paused for review after stage ", reviewed.to_string(), ". Check ",
+                    rx.match(reviewed, *[(n, rx.link(label, href=href)) for n, (href, label) in REVIEW_LINKS.items()],
+                             rx.link("the output", href="/content")),
+                    ", then press Resume to continue.", size="2"),
+            icon="eye", color_scheme="indigo", width="100%", id="review-notice"),
+    )
+
+
 def automation_page() -> rx.Component:
     return page_frame(
         "Automation",
         ticker_script(),
         _header(),
+        _review_notice(),
         rx.cond(AutomationState.card_open & (AutomationState.run_status != ""), processing_card(LiveRunState)),
         rx.grid(rx.foreach(AutomationState.stages, _stage_card), columns="3", spacing="4", width="100%",
                 id="stage-cards"),
         rx.grid(_history(), _activity(), columns="2", spacing="4", width="100%"),
         _detail_dialog(),
+        config_dialog(),
     )
