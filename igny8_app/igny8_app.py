@@ -16,6 +16,8 @@ from igny8_app.pages.automation import LiveRunState, automation_page
 from igny8_app.pages.billing import BillingState
 from igny8_app.pages.content import ContentState, content_page
 from igny8_app.pages.keywords import KeywordsState, keywords_page
+from igny8_app.pages.account import AccountState, account_page
+from igny8_app.pages.account_reset import ResetState, forgot_page, reset_page
 from igny8_app.pages.login import login_page
 from igny8_app.pages.sites_admin import SitesAdminState, sites_admin_page
 from igny8_app.pages.team import TeamState, team_page
@@ -36,6 +38,8 @@ def index() -> rx.Component:
 app.add_page(index, route="/", title="IGNY8 Automation", on_load=rx.redirect("/keywords"))
 app.add_page(login_page, route="/login", title="Sign in · IGNY8")
 app.add_page(invite_page, route="/invite", title="Join a team · IGNY8", on_load=InviteState.load_invite)
+app.add_page(forgot_page, route="/forgot", title="Forgot password · IGNY8", on_load=ResetState.load_forgot)
+app.add_page(reset_page, route="/reset", title="Reset password · IGNY8", on_load=ResetState.load_reset)
 app.add_page(keywords_page, route="/keywords", title="Keywords · IGNY8",
              on_load=[SessionState.load_session, KeywordsState.load_keywords])
 app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
@@ -50,6 +54,7 @@ for _view, _route, _title, _loader in [
     (billing_views.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
     (team_page, "/team", "Team", TeamState.load_team),
     (tokens_page, "/tokens", "API tokens", TokensState.load_tokens),
+    (account_page, "/account", "My account", AccountState.load_account),
     (sites_admin_page, "/sites", "Sites & sectors", SitesAdminState.load_sites),
     (admin_views.admin_costs_page, "/admin", "Credit costs", AdminState.load_costs),
     (admin_views.admin_accounts_page, "/admin/accounts", "Accounts", AdminState.load_accounts),

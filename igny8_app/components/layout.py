@@ -11,7 +11,7 @@ NAV = [
     ("Automation", "/automation", "workflow"),
     ("Content", "/content", "file-text"),
 ]
-ACCOUNT_NAV = [("API tokens", "/tokens", "key")]  # every logged-in user
+ACCOUNT_NAV = [("API tokens", "/tokens", "key"), ("My account", "/account", "user-cog")]  # every logged-in user
 # owners and admins (checked again on the server)
 MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users"), ("Sites", "/sites", "globe")]
 ADMIN_NAV = [("Credit costs", "/admin", "shield-check"), ("Accounts", "/admin/accounts", "building-2"),

@@ -73,6 +73,7 @@ def login_page() -> rx.Component:
                                  id="password", auto_complete="current-password"),
                         rx.button("Sign in", type="submit", size="3", width="100%", id="login-submit",
                                   margin_top="8px", loading=LoginState.submitting),
+                        rx.link("Forgot your password?", href="/forgot", size="2", id="forgot-link"),
                         spacing="2",
                         width="100%",
                     ),

@@ -15,7 +15,7 @@ import reflex as rx
 from igny8_app.components.layout import empty_state, page_frame
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import audit, invitations, mailer, team
+from igny8_app.services import audit, invitations, mailer, passwords, team
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 ROLE_SCHEME = {"owner": "purple", "admin": "indigo", "editor": "green", "viewer": "gray"}
@@ -34,6 +34,9 @@ class TeamState(SessionState):
     remove_open: bool = False
     remove_id: int = 0
     remove_email: str = ""
+    reset_email: str = ""
+    reset_link: str = ""
+    reset_emailed: bool = False
 
     def _denied(self, exc: DomainError):
         if exc.code in ("forbidden", "not_found"):
@@ -128,6 +131,23 @@ class TeamState(SessionState):
         return [rx.toast.success(f"{self.remove_email} was removed."), TeamState.load_team,
                 SessionState.load_session]
 
+    @rx.event
+    def force_reset(self, user_id: int, email: str):
+        try:
+            with self._authorize(Permission.OWN) as ctx:
+                token = passwords.force_reset(session=ctx.session, actor=ctx.user, account_id=ctx.site.account_id,
+                                              user_id=int(user_id))
+        except DomainError as exc:
+            return self._fail(exc)
+        emailed = passwords.email_forced_reset(email=email, token=token)
+        self.reset_email, self.reset_link, self.reset_emailed = email, passwords.reset_url(token), emailed
+        return TeamState.load_team
+
+    @rx.event
+    def close_reset(self, value: bool = False):
+        if not value:
+            self.reset_link = ""
+
     @rx.var
     def is_owner(self) -> bool:
         return self.active_role == "owner"
@@ -211,6 +231,25 @@ def _remove_dialog() -> rx.Component:
     )
 
 
+def _reset_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Password reset forced"),
+            rx.vstack(
+                rx.text(rx.text.strong(T.reset_email), "'s password no longer works and all their sessions ended. ",
+                        rx.cond(T.reset_emailed, "We emailed them a link to choose a new one; you can also pass "
+                                "this link on:", "Email is not configured: pass this link on to them:"), size="2"),
+                rx.input(value=T.reset_link, read_only=True, id="force-reset-link", width="100%"),
+                rx.text("Single use, expires in 60 minutes, shown only now.", size="1", color_scheme="gray"),
+                rx.hstack(rx.dialog.close(rx.button("Done", id="force-reset-done")), justify="end", width="100%"),
+                spacing="3", width="100%",
+            ),
+            max_width="520px",
+        ),
+        open=T.reset_link != "", on_open_change=T.close_reset,
+    )
+
+
 def _members_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
@@ -222,9 +261,14 @@ def _members_table() -> rx.Component:
                                        class_name="member-role")),
             rx.table.cell(m["last_login"].to(str)),
             rx.table.cell(m["joined"].to(str)),
-            rx.table.cell(rx.button(rx.icon("user-minus", size=14), "Remove", size="1", variant="soft",
-                                    color_scheme="red", class_name="member-remove",
-                                    on_click=T.open_remove(m["user_id"].to(int), m["email"].to(str)))),
+            rx.table.cell(rx.hstack(
+                rx.cond(T.is_owner, rx.button(rx.icon("key-round", size=14), "Force reset", size="1", variant="soft",
+                                              color_scheme="gray", class_name="member-force-reset",
+                                              on_click=T.force_reset(m["user_id"].to(int), m["email"].to(str)))),
+                rx.button(rx.icon("user-minus", size=14), "Remove", size="1", variant="soft",
+                          color_scheme="red", class_name="member-remove",
+                          on_click=T.open_remove(m["user_id"].to(int), m["email"].to(str))),
+                spacing="2")),
             class_name="member-row", data_email=m["email"].to(str), align="center",
         ))),
         width="100%", variant="surface",
@@ -291,7 +335,7 @@ def team_page() -> rx.Component:
                       id="pending-card"),
                 rx.cond(T.is_owner, _card("Audit log", "Who changed what, and when. Visible to owners.",
                                           _audit_table(), id="audit-card")),
-                _remove_dialog(),
+                _remove_dialog(), _reset_dialog(),
                 width="100%", spacing="4",
             ),
         ),

@@ -37,11 +37,20 @@ def fake_stripe_api():
 
 
 @pytest.fixture(scope="session")
-def live_app(live_redis_url, tmp_path_factory, fake_stripe_api):
+def smtp_sink():
+    """A real local SMTP server (aiosmtpd) the live app's workers deliver its emails to."""
+    from tests.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def live_app(live_redis_url, tmp_path_factory, fake_stripe_api, smtp_sink):
     app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=live_redis_url, workers=2,
                          extra_env={"OFFLINE_AI_DELAY_MS": "120", "RUN_HEARTBEAT_TIMEOUT_S": "10",
                                     "STRIPE_SECRET_KEY": "sk_test_e2e", "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-                                    "STRIPE_API_BASE": fake_stripe_api.base})
+                                    "STRIPE_API_BASE": fake_stripe_api.base, "SMTP_URL": smtp_sink.url})
     yield app
     stop_live_app(app)
 

@@ -31,7 +31,7 @@ def _member_row(page, email: str):
     return page.locator(".member-row", has_text=email)
 
 
-def test_invite_accept_role_change_and_removal(live_app, page, browser):
+def test_invite_accept_role_change_and_removal(live_app, page, browser, smtp_sink):
     account, owner, _ = _account(live_app)
     ui_login(page, live_app.url, owner, PW)
     page.click("#nav-team")
@@ -56,6 +56,8 @@ def test_invite_accept_role_change_and_removal(live_app, page, browser):
     assert "/invite?token=" in link
     shot(page, "team-01-invite-link")
     page.click("#invite-done")
+    mail = smtp_sink.wait_for(invitee)[0]  # also emailed, by a worker through a real SMTP server
+    assert mail["Subject"].startswith(f"You are invited to join {account}") and link in mail.get_content()
     expect(page.locator(".pending-row", has_text=invitee)).to_be_visible()
 
     # the invitee accepts in a browser of their own

@@ -1,0 +1,89 @@
+"""My account, for every logged-in user: change the password (ends the user's other sessions).
+Email notification preferences are added by the notifications page module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from igny8_app.components.layout import page_frame
+from igny8_app.domain.errors import DomainError
+from igny8_app.services import passwords
+from igny8_app.state import SessionState
+
+
+class AccountState(SessionState):
+    pw_error: str = ""
+    pw_done: str = ""
+    pw_form_key: int = 0  # bumped to remount (clear) the form after a change
+
+    @rx.event
+    def load_account(self):
+        self.pw_error, self.pw_done = "", ""
+
+    @rx.event
+    def change_password(self, form: dict[str, Any]):
+        self.pw_error, self.pw_done = "", ""
+        new = str(form.get("new_password") or "")
+        if new != str(form.get("new_password2") or ""):
+            self.pw_error = "The two new passwords differ."
+            return
+        try:
+            with self._authorize(site=False) as ctx:
+                ended = passwords.change_password(session=ctx.session, user=ctx.user,
+                                                  current_password=str(form.get("current_password") or ""),
+                                                  new_password=new, keep_session_token=self._session_token())
+        except DomainError as exc:
+            if exc.code == "unauthenticated":
+                return self._fail(exc)
+            self.pw_error = exc.message
+            return
+        self.pw_form_key += 1
+        self.pw_done = (f"Password changed. {ended} other session(s) were signed out." if ended
+                        else "Password changed.")
+
+
+A = AccountState
+
+
+def _pw_field(label: str, name: str, auto: str) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"),
+                     rx.input(name=name, type="password", required=True, id=name.replace("_", "-"), width="100%",
+                              auto_complete=auto),
+                     spacing="1", width="100%")
+
+
+def password_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Password", size="4"),
+            rx.text("Changing your password signs you out everywhere else (other browsers and devices).", size="2",
+                    color_scheme="gray"),
+            rx.cond(A.pw_done != "", rx.callout(A.pw_done, icon="circle-check", color_scheme="green", width="100%",
+                                                id="pw-done")),
+            rx.cond(A.pw_error != "", rx.callout(A.pw_error, icon="triangle-alert", color_scheme="red", width="100%",
+                                                 id="pw-error")),
+            rx.form(
+                rx.vstack(
+                    _pw_field("Current password", "current_password", "current-password"),
+                    _pw_field("New password (8+ characters)", "new_password", "new-password"),
+                    _pw_field("Repeat the new password", "new_password2", "new-password"),
+                    rx.button("Change password", type="submit", id="pw-submit", margin_top="6px"),
+                    spacing="3", width="100%", max_width="420px",
+                ),
+                on_submit=A.change_password, reset_on_submit=True, key=A.pw_form_key,
+            ),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def account_page(*extra: rx.Component) -> rx.Component:
+    return page_frame(
+        "My account",
+        rx.text("Signed in as ", rx.text.strong(A.user_email), ".", size="2", color_scheme="gray"),
+        password_card(),
+        *extra,
+    )
