@@ -221,6 +221,8 @@ async def stripe_webhook(request: Request) -> Response:
         return JSONResponse({"error": "method_not_allowed", "detail": "Use POST for this endpoint."},
                             status_code=405, headers={"Allow": "POST"})
     payload = await request.body()
+    if len(payload) > stripe_billing.MAX_WEBHOOK_BYTES:
+        return JSONResponse({"error": "too_large", "detail": "The webhook body is too large."}, status_code=413)
     try:
         result = await run_in_threadpool(stripe_billing.handle_webhook, payload,
                                          request.headers.get("stripe-signature"))

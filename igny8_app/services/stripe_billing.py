@@ -31,6 +31,7 @@ from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe events are a few KB
 WEBHOOK_TOLERANCE_S = 300  # Stripe's default: older signed events are refused (replay protection)
 PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 FAILED_EVENTS = ("checkout.session.expired", "checkout.session.async_payment_failed")
@@ -146,6 +147,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
             result = _settle(s, payment, obj, str(data.get("id") or ""))
         else:
             result = _fail(s, payment, f"Stripe Checkout {etype.rsplit('.', 1)[-1].replace('_', ' ')}.")
+    log.info("Stripe event %s (%s): %s", data.get("id"), etype, result)
     return {"event": data.get("id"), "type": etype, "result": result}
 
 

@@ -230,6 +230,29 @@ def test_unknown_or_mismatched_sessions_are_acknowledged_and_change_nothing(setu
     assert _state(setup, co)["grants"] == 0
 
 
+def test_a_session_not_yet_recorded_is_found_by_its_metadata(setup):
+    """Stripe may call before the session id is stored (or if storing it failed): the payment id in
+    the metadata finds it, and only when that payment names no other session."""
+    with dbmod.write_session() as s:
+        inv, pay = payments.buy_package(session=s, account_id=setup["account"], package_id=setup["package"],
+                                        method="stripe")
+        co = stripe_billing.Checkout(inv.id, inv.number, pay.id, "cs_test_late", "")
+    obj = {"id": "cs_test_late", "object": "checkout.session", "amount_total": setup["price"], "currency": "usd",
+           "client_reference_id": str(pay.id), "metadata": {"payment_id": str(pay.id),
+                                                             "account_id": str(setup["account"])}}
+    assert _deliver(setup, checkout_event(obj)).json()["result"] == "paid"
+    with dbmod.read_session() as s:
+        assert s.get(Payment, pay.id).external_id == "cs_test_late"
+    # now recorded: an event of another session naming the same payment is not this payment's
+    assert _deliver(setup, checkout_event({**obj, "id": "cs_test_other"})).json()["result"] == "unknown_session"
+    assert _state(setup, co) == {"balance": 5_000, "invoice": "paid", "payment": "succeeded", "grants": 1}
+
+
+def test_oversized_webhook_body_is_refused(setup):
+    body = "x" * (stripe_billing.MAX_WEBHOOK_BYTES + 1)
+    assert _deliver(setup, body).status_code == 413
+
+
 def test_expired_session_fails_the_payment_and_a_late_paid_event_grants_nothing(setup):
     co = _checkout(setup)
     session = setup["fake"].sessions[co.session_id]
