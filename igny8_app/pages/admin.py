@@ -99,7 +99,7 @@ class AdminState(SessionState):
                 typical = admin_billing.typical_run_cost(admin_billing.current_rules(session=ctx.session))
                 self.typical_total = typical["total"]
                 i = typical["items"]
-                self.typical_items = f"{i['clusters']} · {i['ideas']} · {i['content']} · {i['images']}"
+                self.typical_items = " · ".join(fmt_int(i[k]) for k in ("clusters", "ideas", "content", "images"))
         except DomainError as exc:
             self.costs, self.audit = [], []
             self.admin_denied = exc.message

@@ -77,6 +77,11 @@ def update_cost(*, session: Session, admin_user_id: int, operation_type: str, cr
     return cfg
 
 
+def _figure(v: Any) -> str:
+    """Numbers with thousands separators (not booleans: ``True`` is an int to Python)."""
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+
 def cost_audit(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
     rows = session.execute(
         sa.select(CreditCostAudit, User.email).outerjoin(User, User.id == CreditCostAudit.changed_by)
@@ -84,7 +89,7 @@ def cost_audit(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
     ).all()
     out = []
     for a, email in rows:
-        changes = [f"{k}: {a.old_value.get(k)} → {a.new_value.get(k)}" for k in a.new_value
+        changes = [f"{k}: {_figure(a.old_value.get(k))} → {_figure(a.new_value.get(k))}" for k in a.new_value
                    if a.old_value.get(k) != a.new_value.get(k)]
         out.append({"id": a.id, "operation": a.operation_type, "who": email or "(deleted user)",
                     "when": a.changed_at.strftime("%Y-%m-%d %H:%M"), "change": "; ".join(changes),

@@ -88,3 +88,12 @@ def test_payment_methods_on_file(many):
 def test_fmt_int():
     assert [fmt_int(0), fmt_int(1234567), fmt_int(-5000), fmt_int(5000, signed=True), fmt_int(0, signed=True),
             fmt_int(-12, signed=True), fmt_int(None)] == ["0", "1,234,567", "-5,000", "+5,000", "0", "-12", "0"]
+
+
+def test_cost_audit_figures_have_thousands_separators(many):
+    with dbmod.write_session() as s:
+        admin_billing.update_cost(session=s, admin_user_id=many["root"], operation_type="ideas", credits_cost="1500",
+                                  unit="per_item", is_active=False)
+    with dbmod.read_session() as s:
+        (entry,) = admin_billing.cost_audit(session=s)
+    assert entry["change"] == "credits_cost: 2 → 1,500; is_active: True → False"
