@@ -11,6 +11,8 @@ from igny8_app.api.media_routes import routes as media_routes
 from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
 from igny8_app.pages import admin_views, billing_views
+from igny8_app.pages.ai_settings import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
+from igny8_app.pages.ai_settings_views import ai_settings_page
 from igny8_app.pages.admin import AdminState
 from igny8_app.pages.automation import LiveRunState, automation_page
 from igny8_app.pages.billing import BillingState
@@ -53,6 +55,7 @@ for _view, _route, _title, _loader in [
     (billing_views.billing_payments_page, "/billing/payments", "Payments", BillingState.load_payments),
     (billing_views.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
     (team_page, "/team", "Team", TeamState.load_team),
+    (ai_settings_page, AI_SETTINGS_ROUTE, "AI settings", AISettingsState.load_ai_settings),
     (tokens_page, "/tokens", "API tokens", TokensState.load_tokens),
     (account_page, "/account", "My account", AccountState.load_account),
     (sites_admin_page, "/sites", "Sites & sectors", SitesAdminState.load_sites),

@@ -13,7 +13,8 @@ NAV = [
 ]
 ACCOUNT_NAV = [("API tokens", "/tokens", "key"), ("My account", "/account", "user-cog")]  # every logged-in user
 # owners and admins (checked again on the server)
-MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users"), ("Sites", "/sites", "globe")]
+MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users"), ("Sites", "/sites", "globe"),
+               ("AI settings", "/settings/ai", "bot")]
 ADMIN_NAV = [("Credit costs", "/admin", "shield-check"), ("Accounts", "/admin/accounts", "building-2"),
              ("Approvals", "/admin/payments", "badge-check"), ("All invoices", "/admin/invoices", "receipt"),
              ("Packages", "/admin/packages", "package")]
