@@ -10,6 +10,7 @@ from igny8_app.api.files import routes as file_routes
 from igny8_app.api.media_routes import routes as media_routes
 from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
+from igny8_app.api.system_routes import routes as system_routes
 from igny8_app.pages import admin_views, billing_views
 from igny8_app.pages.ai_settings import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
 from igny8_app.pages.ai_settings_views import ai_settings_page
@@ -22,13 +23,14 @@ from igny8_app.pages.account import AccountState, account_page
 from igny8_app.pages.account_reset import ResetState, forgot_page, reset_page
 from igny8_app.pages.login import login_page
 from igny8_app.pages.sites_admin import SitesAdminState, sites_admin_page
+from igny8_app.pages.system import SystemState, system_page
 from igny8_app.pages.team import TeamState, team_page
 from igny8_app.pages.team_invite import InviteState, invite_page
 from igny8_app.pages.tokens import TokensState, tokens_page
 from igny8_app.state import SessionState
 
 api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,
-                        *file_routes, *media_routes])
+                        *file_routes, *media_routes, *system_routes])
 
 app = rx.App(api_transformer=api)  # theme: RadixThemesPlugin in rxconfig.py
 
@@ -64,5 +66,6 @@ for _view, _route, _title, _loader in [
     (admin_views.admin_payments_page, "/admin/payments", "Payment approvals", AdminState.load_payments),
     (admin_views.admin_invoices_page, "/admin/invoices", "All invoices", AdminState.load_invoices),
     (admin_views.admin_packages_page, "/admin/packages", "Credit packages", AdminState.load_packages),
+    (system_page, "/admin/system", "System", SystemState.load_system),
 ]:
     app.add_page(_view, route=_route, title=f"{_title} · IGNY8", on_load=[SessionState.load_session, _loader])

@@ -17,7 +17,7 @@ MANAGER_NAV = [("Billing", "/billing", "credit-card"), ("Team", "/team", "users"
                ("AI settings", "/settings/ai", "bot")]
 ADMIN_NAV = [("Credit costs", "/admin", "shield-check"), ("Accounts", "/admin/accounts", "building-2"),
              ("Approvals", "/admin/payments", "badge-check"), ("All invoices", "/admin/invoices", "receipt"),
-             ("Packages", "/admin/packages", "package")]
+             ("Packages", "/admin/packages", "package"), ("System", "/admin/system", "activity")]
 ACCENT = "#4f46e5"
 
 

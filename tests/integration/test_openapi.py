@@ -26,8 +26,9 @@ def mounted_api_routes() -> list[Route]:
 
     # /api/v1/billing and /api/v1/admin are separate APIs (igny8_app/api/billing_routes.py, admin_routes.py),
     # covered by tests/integration/test_billing_api.py; this document describes the automation API.
+    # /api/v1/health (no token, no site: for load balancers) is covered by tests/integration/test_system.py.
     return [r for r in api.routes if isinstance(r, Route) and r.path.startswith("/api/v1/")
-            and not r.path.startswith(("/api/v1/billing/", "/api/v1/admin/"))]
+            and not r.path.startswith(("/api/v1/billing/", "/api/v1/admin/", "/api/v1/health"))]
 
 
 def test_document_paths_are_exactly_the_mounted_routes() -> None:

@@ -1,0 +1,314 @@
+"""System (platform admins): live RQ workers with their current job and run, queue lengths, failed
+jobs (retry, delete), the scheduler's and watchdog's heartbeats, site locks (release a stuck one),
+the next scheduled runs. Every handler checks on the server that the user is a superuser; the data
+comes from RQ's own registries via ``services.system``."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+
+from igny8_app.components.layout import empty_state, page_frame, stat_card
+from igny8_app.domain.errors import DomainError, Forbidden
+from igny8_app.services import system
+from igny8_app.state import SessionState
+
+REFRESH_S = 3.0
+REFRESH_LIMIT_S = 15 * 60
+
+
+def _ago(iso: str | None, now: datetime) -> str:
+    if not iso:
+        return "never"
+    secs = int((now - datetime.fromisoformat(iso)).total_seconds())
+    if secs < 0:
+        return "just now"
+    return f"{secs} s ago" if secs < 120 else f"{secs // 60} min ago"
+
+
+class SystemState(SessionState):
+    denied: str = ""
+    workers: list[dict[str, Any]] = []
+    queue: dict[str, Any] = {}
+    failed: list[dict[str, Any]] = []
+    beats: list[dict[str, str]] = []
+    locks: list[dict[str, Any]] = []
+    next_runs: list[dict[str, Any]] = []
+    health: dict[str, Any] = {}
+    confirm_site: int = 0
+    updated: str = ""
+    _gen: int = 0
+
+    @contextmanager
+    def _superuser(self):
+        with self._authorize(site=False) as ctx:
+            if not ctx.user.is_superuser:
+                raise Forbidden("Only platform admins can see the System page.")
+            yield ctx
+
+    def _refuse(self, exc: DomainError):
+        if exc.code in ("forbidden", "unauthenticated"):
+            self.denied = exc.message
+        return self._fail(exc)
+
+    def _load(self) -> None:
+        from igny8_app.models import utcnow
+
+        now = utcnow()
+        data = system.overview()
+        _, self.health = system.health()
+        self.workers = [{**w, "run_id": (w["run"] or {}).get("run_id", ""), "run_site": (w["run"] or {}).get("site", ""),
+                         "beat_ago": _ago(w["last_heartbeat"], now)} for w in data["workers"]]
+        self.queue = data["queues"][0]
+        self.failed = [{**f, "run_id": (f["run"] or {}).get("run_id", "")} for f in data["failed"]]
+        self.beats = [{"task": task, "at": (b or {}).get("at", ""), "ago": _ago((b or {}).get("at"), now),
+                       "by": (b or {}).get("by", ""), "ok": "yes" if b else "no",
+                       "detail": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (b or {}).items()
+                                           if k not in ("at", "by", "cutoff"))}
+                      for task, b in data["heartbeats"].items()]
+        self.locks = data["locks"]
+        self.next_runs = [{**r, "at": r["next_run_at"][:16].replace("T", " ") + " UTC"} for r in data["next_runs"]]
+        self.updated = now.strftime("%H:%M:%S UTC")
+
+    @rx.event
+    def load_system(self):
+        try:
+            with self._superuser():
+                pass
+            self.denied = ""
+            self._load()
+        except DomainError as exc:
+            return self._refuse(exc)
+        self._gen += 1
+        return SystemState.auto_refresh
+
+    @rx.event(background=True)
+    async def auto_refresh(self):
+        """Keep the page live while it is open (a fresh look every few seconds, checked each time)."""
+        async with self:
+            gen = self._gen
+        waited = 0.0
+        while waited < REFRESH_LIMIT_S:
+            await asyncio.sleep(REFRESH_S)
+            waited += REFRESH_S
+            async with self:
+                if self._gen != gen or self.router.page.path != "/admin/system":
+                    return
+                try:
+                    with self._superuser():
+                        pass
+                    self._load()
+                except DomainError:
+                    return
+                except Exception:  # noqa: BLE001 - Redis blips: show the next good look
+                    continue
+
+    @rx.event
+    def refresh(self):
+        try:
+            with self._superuser():
+                pass
+            self._load()
+        except DomainError as exc:
+            return self._refuse(exc)
+
+    @rx.event
+    def retry_job(self, job_id: str):
+        try:
+            with self._superuser():
+                pass
+            system.retry_failed_job(str(job_id))
+            self._load()
+        except DomainError as exc:
+            return self._refuse(exc)
+        return rx.toast.success(f"Job {job_id} queued again.")
+
+    @rx.event
+    def delete_job(self, job_id: str):
+        try:
+            with self._superuser():
+                pass
+            system.delete_failed_job(str(job_id))
+            self._load()
+        except DomainError as exc:
+            return self._refuse(exc)
+        return rx.toast.success(f"Job {job_id} deleted.")
+
+    @rx.event
+    def ask_release(self, site_id: int):
+        self.confirm_site = int(site_id)
+
+    @rx.event
+    def set_confirm_open(self, value: bool):
+        if not value:
+            self.confirm_site = 0
+
+    @rx.event
+    def release_lock(self):
+        site_id, self.confirm_site = self.confirm_site, 0
+        try:
+            with self._superuser() as ctx:
+                actor = ctx.user
+                ctx.session.expunge(actor)
+            out = system.release_site_lock(site_id=site_id, actor=actor)
+            self._load()
+        except DomainError as exc:
+            return self._refuse(exc)
+        return rx.toast.success(f"Site lock released; run {out['run_id']} was {out['previous_status']}.")
+
+
+# --- view ---------------------------------------------------------------------------------------
+
+S = SystemState
+
+
+def _table(headers: list[str], rows: rx.Var, row, table_id: str) -> rx.Component:  # noqa: ANN001
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, row)),
+        size="1", width="100%", id=table_id,
+    )
+
+
+def _card(title: str, *children: rx.Component) -> rx.Component:
+    return rx.card(rx.vstack(rx.heading(title, size="4"), *children, width="100%", spacing="2"), width="100%")
+
+
+def _workers() -> rx.Component:
+    return _card(
+        "Workers",
+        rx.cond(S.workers.length() > 0, _table(
+            ["Worker", "Host / pid", "State", "Current job", "Run", "Heartbeat", "Done / failed"], S.workers,
+            lambda w: rx.table.row(
+                rx.table.cell(rx.text(w["name"].to(str), size="1", font_family="monospace")),
+                rx.table.cell(w["hostname"].to(str), " / ", w["pid"].to_string()),
+                rx.table.cell(rx.badge(w["state"].to(str), color_scheme=rx.match(
+                    w["state"].to(str), ("busy", "indigo"), ("idle", "green"), "gray"))),
+                rx.table.cell(rx.text(w["job"].to(str), size="1")),
+                rx.table.cell(rx.cond(w["run_id"].to(str) != "", rx.vstack(
+                    rx.text(w["run_id"].to(str), size="1", font_family="monospace"),
+                    rx.text(w["run_site"].to(str), size="1", color_scheme="gray"), spacing="0"), "—")),
+                rx.table.cell(w["beat_ago"].to(str)),
+                rx.table.cell(w["successful_jobs"].to_string(), " / ", w["failed_jobs"].to_string()),
+            ), "workers-table"),
+            empty_state("server-off", "No live workers", "Start workers with `igny8 worker` (scripts/run.sh starts "
+                        "IGNY8_WORKERS of them); runs wait in the queue until one is up.")),
+    )
+
+
+def _beats() -> rx.Component:
+    return _card(
+        "Periodic tasks",
+        _table(["Task", "Last heartbeat", "By", "Last turn"], S.beats, lambda b: rx.table.row(
+            rx.table.cell(rx.hstack(rx.icon(rx.cond(b["ok"] == "yes", "circle-check", "circle-alert"), size=14,
+                                            color=rx.cond(b["ok"] == "yes", "var(--green-10)", "var(--amber-10)")),
+                                    rx.text(b["task"]), spacing="1", align="center")),
+            rx.table.cell(rx.cond(b["ok"] == "yes", b["ago"], "none recently")),
+            rx.table.cell(rx.text(b["by"], size="1", font_family="monospace")),
+            rx.table.cell(rx.text(b["detail"], size="1")),
+        ), "beats-table"),
+    )
+
+
+def _failed() -> rx.Component:
+    return _card(
+        "Failed jobs",
+        rx.cond(S.failed.length() > 0, _table(
+            ["Job", "Error", "Run", "Ended", ""], S.failed, lambda f: rx.table.row(
+                rx.table.cell(rx.vstack(rx.text(f["description"].to(str), size="1"),
+                                        rx.text(f["id"].to(str), size="1", color_scheme="gray",
+                                                font_family="monospace"), spacing="0")),
+                rx.table.cell(rx.text(f["error"].to(str), size="1", color="var(--red-11)")),
+                rx.table.cell(rx.text(f["run_id"].to(str), size="1", font_family="monospace")),
+                rx.table.cell(rx.text(f["ended_at"].to(str)[:19].replace("T", " "), size="1")),
+                rx.table.cell(rx.hstack(
+                    rx.button("Retry", size="1", variant="soft", on_click=S.retry_job(f["id"].to(str))),
+                    rx.button("Delete", size="1", variant="soft", color_scheme="red",
+                              on_click=S.delete_job(f["id"].to(str))), spacing="2")),
+            ), "failed-table"),
+            rx.text("No failed jobs.", size="2", color_scheme="gray")),
+    )
+
+
+def _locks() -> rx.Component:
+    return _card(
+        "Site locks (one active run per site)",
+        rx.cond(S.locks.length() > 0, _table(
+            ["Site", "Run", "Status", "Lease", "Heartbeat", ""], S.locks, lambda lk: rx.table.row(
+                rx.table.cell(lk["site"].to(str)),
+                rx.table.cell(rx.text(lk["run_id"].to(str), size="1", font_family="monospace")),
+                rx.table.cell(lk["status"].to(str)),
+                rx.table.cell(rx.cond(lk["live"].to(bool), rx.badge("live", color_scheme="green"),
+                                      rx.badge("no live worker", color_scheme="amber"))),
+                rx.table.cell(rx.text(lk["heartbeat_at"].to(str)[11:19], size="1")),
+                rx.table.cell(rx.button("Release", size="1", variant="soft", color_scheme="red",
+                                        disabled=lk["live"].to(bool), on_click=S.ask_release(lk["site_id"].to(int)))),
+            ), "locks-table"),
+            rx.text("No site is locked.", size="2", color_scheme="gray")),
+    )
+
+
+def _next_runs() -> rx.Component:
+    return _card(
+        "Next scheduled runs",
+        rx.cond(S.next_runs.length() > 0, _table(["Site", "Due"], S.next_runs, lambda r: rx.table.row(
+            rx.table.cell(r["site"].to(str)), rx.table.cell(r["at"].to(str))), "next-runs-table"),
+            rx.text("No site has scheduled runs enabled.", size="2", color_scheme="gray")),
+    )
+
+
+def _confirm() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Release the site lock?"),
+            rx.alert_dialog.description(
+                "The run holding it has no live worker. Its run is cancelled (items already done stay done) and "
+                "the release is recorded on its log with your name.", size="2"),
+            rx.hstack(rx.alert_dialog.cancel(rx.button("Keep", variant="soft", color_scheme="gray")),
+                      rx.alert_dialog.action(rx.button("Release lock", color_scheme="red", on_click=S.release_lock,
+                                                       id="confirm-release")),
+                      justify="end", spacing="2", margin_top="12px"),
+        ),
+        open=S.confirm_site > 0,
+        on_open_change=S.set_confirm_open,
+    )
+
+
+def system_page() -> rx.Component:
+    h = S.health
+    return page_frame(
+        "System",
+        rx.cond(
+            S.denied != "",
+            rx.callout(S.denied, icon="lock", color_scheme="amber", id="system-denied"),
+            rx.vstack(
+                rx.hstack(
+                    rx.badge(rx.cond(h["status"].to(str) == "ok", "healthy", "unhealthy"), size="2",
+                             color_scheme=rx.cond(h["status"].to(str) == "ok", "green", "red"), id="health-badge"),
+                    rx.text(rx.foreach(h["failing"].to(list[str]), lambda x: rx.text.span(x, " failing · ")),
+                            size="2", color="var(--red-11)"),
+                    rx.spacer(),
+                    rx.text("Updated ", S.updated, size="1", color_scheme="gray"),
+                    rx.button(rx.icon("refresh-cw", size=14), "Refresh", size="1", variant="soft", on_click=S.refresh),
+                    width="100%", align="center",
+                ),
+                rx.grid(
+                    stat_card("Live workers", S.workers.length().to_string(), "server"),
+                    stat_card("Queued jobs", S.queue["queued"].to_string(), "list-ordered", hint=S.queue["name"].to(str)),
+                    stat_card("Running jobs", S.queue["started"].to_string(), "loader"),
+                    stat_card("Failed jobs", S.queue["failed"].to_string(), "triangle-alert"),
+                    columns="4", spacing="4", width="100%",
+                ),
+                _workers(),
+                rx.grid(_beats(), _next_runs(), columns="2", spacing="4", width="100%"),
+                _failed(),
+                _locks(),
+                _confirm(),
+                width="100%", spacing="4",
+            ),
+        ),
+    )
