@@ -66,6 +66,12 @@ def _start(site_id: int) -> AutomationRun:
 
 
 def test_full_pipeline_through_the_sdk_records_prompts_outputs_and_token_usage(fake, site):
+    with write_session() as s:  # ideas are priced per token: 1 credit per 50 tokens, at least 2
+        from igny8_app.models import CreditCostConfig
+
+        rule = s.exec(select(CreditCostConfig).where(CreditCostConfig.operation_type == "ideas")).one()
+        rule.unit, rule.tokens_per_credit, rule.min_credits = "per_1k_tokens", 50, 2
+        s.add(rule)
     run = _start(site["site_id"])
     assert execute_run(run.id) == "completed"
     sid = site["site_id"]
@@ -132,6 +138,8 @@ def test_full_pipeline_through_the_sdk_records_prompts_outputs_and_token_usage(f
         assert log.model_used == "fake-writer-2"
         assert log.cost_usd == pytest.approx((log.tokens_in * 2.0 + log.tokens_out * 8.0) / 1e6, abs=1e-6)
     assert {log.model_used for log in by_op["ideas"]} == {"fake-text-1"}
+    for log in by_op["ideas"]:  # credits from the real token counts
+        assert log.credits_used == max(-(-(log.tokens_in + log.tokens_out) // 50), 2) > 2
     assert all(log.cost_usd == pytest.approx(0.02) and log.model_used == "fake-image-1" for log in by_op["images"])
     assert all(log.credits_used > 0 for log in logs)
 
