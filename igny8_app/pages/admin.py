@@ -243,20 +243,20 @@ class AdminState(SessionState):
                 _, self.pend_total = payments.list_payments(session=s, account_id=None, status="pending_approval",
                                                             methods=MANUAL, limit=0)
                 _, self.rev_total = payments.list_payments(session=s, account_id=None, limit=0,
-                                                           exclude_status="pending_approval")
+                                                           exclude_queue=True)
                 self.pend_page = min(self.pend_page, _pages(self.pend_total))
                 self.rev_page = min(self.rev_page, _pages(self.rev_total))
                 pending, _ = payments.list_payments(session=s, account_id=None, status="pending_approval",
                                                     methods=MANUAL, limit=PER_PAGE,
                                                     offset=(self.pend_page - 1) * PER_PAGE)
-                recent, _ = payments.list_payments(session=s, account_id=None, exclude_status="pending_approval",
+                recent, _ = payments.list_payments(session=s, account_id=None, exclude_queue=True,
                                                    limit=PER_PAGE, offset=(self.rev_page - 1) * PER_PAGE)
         except DomainError as exc:
             self.pending = self.recent_payments = []
             self.admin_denied = exc.message
             return
         fix = lambda r: {**r, "date": r["created_at"][:16].replace("T", " "),  # noqa: E731
-                         "method_label": r["method"].replace("_", " ")}
+                         "method_label": payments.METHOD_LABELS.get(r["method"], r["method"])}
         self.pending = [fix(r) for r in pending]
         self.recent_payments = [fix(r) for r in recent]
 

@@ -217,7 +217,7 @@ def admin_payments_page() -> rx.Component:
                 rx.table.cell(p["date"].to(str)), rx.table.cell(p["account"].to(str)),
                 rx.table.cell(p["invoice_number"].to(str)), rx.table.cell(p["method_label"].to(str)),
                 rx.table.cell(p["amount"].to(str)),
-                rx.table.cell(status_badge(p["status"])), rx.table.cell(p["note"].to(str)),
+                rx.table.cell(status_badge(p["display_status"])), rx.table.cell(p["note"].to(str)),
                 class_name="reviewed-row"), "reviewed-table"),
             _pager(A.rev_pager, A.rev_page, A.rev_last, A.go_reviewed, "reviewed-pager")),
     )

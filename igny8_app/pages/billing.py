@@ -308,7 +308,7 @@ class BillingState(SessionState):
         self.stripe_enabled = stripe_billing.is_configured()
         self.card_busy = False  # buy_open stays: a bank-transfer purchase reloads this list under its dialog
         self.payment_rows = [{**r, "date": r["created_at"][:10], "status_label": r["status"].replace("_", " "),
-                              "method_label": r["method"].replace("_", " ")} for r in rows]
+                              "method_label": payments.METHOD_LABELS.get(r["method"], r["method"])} for r in rows]
 
     # --- settings -----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ TABS = [("Overview", "/billing", "layout-dashboard"), ("Usage history", "/billin
 OP_COLOURS = {"clustering": "#6366f1", "ideas": "#06b6d4", "content": "#10b981", "image_prompts": "#f59e0b",
               "images": "#ec4899"}
 STATUS_SCHEME = {"paid": "green", "succeeded": "green", "pending": "amber", "pending_approval": "amber",
+                 "checkout_open": "amber",
                  "void": "gray", "failed": "red", "uncollectible": "red", "refunded": "gray", "draft": "gray"}
 
 
@@ -358,12 +359,12 @@ def billing_payments_page() -> rx.Component:
                                                ("Date", "Invoice", "Method", "Reference", "Amount", "Status",
                                                 "Note")])),
                 rx.table.body(rx.foreach(B.payment_rows, lambda r: rx.table.row(
-                    rx.table.cell(r["date"].to(str)),
-                    rx.table.cell(r["invoice_number"].to(str)),
-                    rx.table.cell(r["method_label"].to(str)),
-                    rx.table.cell(rx.code(r["reference"].to(str))),
+                    rx.table.cell(r["date"].to(str), white_space="nowrap"),
+                    rx.table.cell(r["invoice_number"].to(str), white_space="nowrap"),
+                    rx.table.cell(r["method_label"].to(str), white_space="nowrap"),
+                    rx.table.cell(rx.code(r["reference"].to(str)), white_space="nowrap"),
                     rx.table.cell(r["amount"].to(str)),
-                    rx.table.cell(status_badge(r["status"])),
+                    rx.table.cell(status_badge(r["display_status"])),
                     rx.table.cell(r["note"].to(str)),
                     class_name="payment-row",
                 ))),

@@ -28,6 +28,7 @@ BANK_DETAILS = {
     "bic": "NWBKGB2L",
 }
 MANUAL_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.MANUAL)
+METHOD_LABELS = {"stripe": "card (Stripe)", "bank_transfer": "bank transfer", "manual": "manual"}
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people type these
 
 
@@ -141,7 +142,10 @@ def payment_dict(p: Payment, invoice_number: str | None = None, account_name: st
          "status": p.status, "amount_cents": p.amount_cents, "currency": p.currency,
          "amount": rules.format_money(p.amount_cents, p.currency), "reference": p.reference or "",
          "note": p.note or "", "created_at": p.created_at.isoformat(),
-         "reviewed_at": p.reviewed_at.isoformat() if p.reviewed_at else None, "account_id": p.account_id}
+         "reviewed_at": p.reviewed_at.isoformat() if p.reviewed_at else None, "account_id": p.account_id,
+         # what a person reads: a card payment is never "approved", its checkout is simply still open
+         "display_status": ("checkout_open" if p.method == PaymentMethod.STRIPE.value
+                            and p.status == PaymentStatus.PENDING_APPROVAL.value else p.status)}
     if account_name is not None:
         d["account"] = account_name
     return d
@@ -149,16 +153,18 @@ def payment_dict(p: Payment, invoice_number: str | None = None, account_name: st
 
 def list_payments(*, session: Session, account_id: int | None, status: str | None = None,
                   limit: int = 100, offset: int = 0, methods: tuple[PaymentMethod, ...] | None = None,
-                  exclude_status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+                  exclude_queue: bool = False) -> tuple[list[dict[str, Any]], int]:
     """Newest first (pending-approval queue: oldest first). ``account_id`` None: every account;
-    ``methods`` keeps only those methods (the approval queue shows manual payments only)."""
+    ``methods`` keeps only those methods (the approval queue shows manual payments only);
+    ``exclude_queue`` leaves out that queue (manual payments awaiting approval)."""
     conds = []
     if account_id is not None:
         conds.append(Payment.account_id == account_id)
     if methods:
         conds.append(Payment.method.in_([PaymentMethod(m).value for m in methods]))
-    if exclude_status:
-        conds.append(Payment.status != PaymentStatus(exclude_status).value)
+    if exclude_queue:
+        conds.append(sa.not_(sa.and_(Payment.status == PaymentStatus.PENDING_APPROVAL.value,
+                                     Payment.method.in_([m.value for m in MANUAL_METHODS]))))
     if status:
         conds.append(Payment.status == PaymentStatus(status).value)
     total = session.execute(sa.select(sa.func.count()).select_from(Payment).where(*conds)).scalar_one()

@@ -56,7 +56,7 @@ def test_buy_by_card_redirects_to_checkout_and_the_webhook_pays_once(live_app, f
     page.goto(f"{app.url}{success.path}?{success.query}")
     expect(page.locator("#checkout-success")).to_be_visible(timeout=20_000)
     row = page.locator(".payment-row").first
-    expect(row).to_contain_text("stripe")
+    expect(row).to_contain_text("card (Stripe)")
     expect(row).to_contain_text("succeeded")
     expect(row).to_contain_text("$79.00")
     expect(page.locator("#header-balance")).to_contain_text("5,000")
@@ -74,4 +74,27 @@ def test_buy_by_card_redirects_to_checkout_and_the_webhook_pays_once(live_app, f
     shot(page, "billing-stripe-04-methods")
     page.reload()
     expect(page.locator("#header-balance")).to_contain_text("5,000")
+    assert _balance(page) == 5_000
+
+    # a second checkout, abandoned: back on the cancel URL the payment is an open checkout, and
+    # Stripe's "expired" event fails it and voids its invoice (no credits)
+    page.goto(f"{app.url}/billing/payments")
+    page.click("#buy-credits-open")
+    page.locator(".buy-package-card").first.click()
+    page.wait_for_url(f"{fake_stripe_api.base}/pay/cs_test_*", timeout=20_000)
+    abandoned = fake_stripe_api.sessions[page.url.rsplit("/", 1)[-1]]
+    cancel = urlsplit(abandoned["cancel_url"])
+    page.goto(f"{app.url}{cancel.path}?{cancel.query}")
+    expect(page.locator("#checkout-cancelled")).to_be_visible(timeout=20_000)
+    expect(page.locator(".payment-row")).to_have_count(2)
+    expect(page.locator(".payment-row").first).to_contain_text("checkout open")
+    shot(page, "billing-stripe-05-cancelled")
+    expired = checkout_event(abandoned, event_type="checkout.session.expired", payment_status="unpaid")
+    r = httpx.post(url, content=expired, headers={"Stripe-Signature": sign(expired, STRIPE_WEBHOOK_SECRET)},
+                   timeout=30)
+    assert r.json()["result"] == "failed"
+    page.reload()
+    expect(page.locator(".payment-row").first).to_contain_text("failed")
+    page.click("#tab-billing-invoices")
+    expect(page.locator(".invoice-row").first).to_contain_text("void")
     assert _balance(page) == 5_000
