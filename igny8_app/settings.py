@@ -144,6 +144,7 @@ class AISettings:
     image_size: str
     image_response_format: str | None  # 'url' / 'b64_json' / None (the server's default)
     prices: dict[str, dict[str, float]]
+    json_mode: bool = True  # send response_format={"type": "json_object"} (OPENAI_JSON_MODE=0: servers without it)
 
 
 def get_ai_settings() -> AISettings:
@@ -174,4 +175,5 @@ def get_ai_settings() -> AISettings:
         image_size=os.environ.get("OPENAI_IMAGE_SIZE") or "1024x1024",
         image_response_format=os.environ.get("OPENAI_IMAGE_RESPONSE_FORMAT") or None,
         prices=prices,
+        json_mode=(os.environ.get("OPENAI_JSON_MODE") or "1").strip().lower() not in ("0", "false", "no", "off"),
     )

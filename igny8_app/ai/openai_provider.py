@@ -145,7 +145,7 @@ class OpenAIProvider:
                  max_attempts: int | None = None, max_retry_after_s: float | None = None,
                  schema_attempts: int | None = None, prices: dict[str, dict[str, float]] | None = None,
                  prompts: dict[str, str] | None = None, image_size: str | None = None,
-                 image_response_format: str | None = None, json_mode: bool = True,
+                 image_response_format: str | None = None, json_mode: bool | None = None,
                  sleeper: Sleeper | None = None, should_stop: Callable[[], bool] | threading.Event | None = None,
                  rng: random.Random | None = None, retry_base_s: float = 0.5, **_ignored: object) -> None:
         """Anything not passed comes from ``get_ai_settings()``. Unknown keyword arguments (meant for
@@ -163,7 +163,7 @@ class OpenAIProvider:
         self.prompts = {k: v for k, v in (prompts or {}).items() if v}
         self.image_size = image_size or env.image_size
         self.image_response_format = image_response_format or env.image_response_format
-        self.json_mode = json_mode
+        self.json_mode = env.json_mode if json_mode is None else json_mode
         if sleeper is None:
             sleeper = interruptible_sleeper(should_stop) if should_stop is not None else time.sleep
         self.sleeper = sleeper
@@ -258,9 +258,10 @@ class OpenAIProvider:
         tally = _Tally()
         reply = self._chat_json("clustering", prompt, ClustersReply, tally)
         volumes = {k.id: max(k.volume, 0) for k in keywords}
-        out = [ClusterOut(name=c.name.strip(), description=c.description.strip(), keyword_ids=tuple(c.keyword_ids),
-                          volume=sum(volumes.get(i, 0) for i in c.keyword_ids),
-                          existing_cluster_id=c.existing_cluster_id) for c in reply.clusters]
+        out = [ClusterOut(name=name.strip(), description=description.strip(), keyword_ids=tuple(ids),
+                          volume=sum(volumes.get(i, 0) for i in ids),
+                          existing_cluster_id=key if isinstance(key, int) else None)
+               for key, (name, description, ids) in _merge_by_name(reply.clusters, existing).items()]
         return ProviderResult(out, self._usage("clustering", tally, items=len(keywords)))
 
     def generate_ideas(self, cluster: ClusterIn, max_ideas: int) -> ProviderResult[list[IdeaOut]]:
@@ -369,6 +370,33 @@ class OpenAIProvider:
         reply = (resp.choices[0].message.content or "").strip() if getattr(resp, "choices", None) else ""
         return {"ok": True, "model": model, "latency_ms": ms,
                 "message": f"Connected to {self.base_url or 'api.openai.com'}: {model} replied {reply[:40]!r} in {ms} ms."}
+
+
+def _norm(name: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", (name or "").lower()))
+
+
+def _merge_by_name(clusters: list[ClusterReply], existing: Sequence[ClusterRef]
+                   ) -> dict[int | str, tuple[str, str, list[int]]]:
+    """Group the reply's clusters: a 'new' cluster named like an existing one (ignoring case and
+    punctuation) joins it, and new clusters with the same name become one, so a model that forgets
+    an existing cluster cannot split a topic across batches. Key: existing id, or the new name."""
+    by_name = {_norm(r.name): r.id for r in existing}
+    known = {r.id for r in existing}
+    out: dict[int | str, tuple[str, str, list[int]]] = {}
+    for c in clusters:
+        key: int | str
+        if c.existing_cluster_id is not None and c.existing_cluster_id in known:
+            key = c.existing_cluster_id
+        elif _norm(c.name) in by_name:
+            key = by_name[_norm(c.name)]
+        elif c.existing_cluster_id is not None:
+            key = c.existing_cluster_id  # unknown id: stage 1 repairs it into a new cluster
+        else:
+            key = "new:" + _norm(c.name)
+        name, description, ids = out.get(key, (c.name, c.description, []))
+        out[key] = (name, description, ids + [i for i in c.keyword_ids if i not in ids])
+    return out
 
 
 def _error_detail(exc: openai.APIStatusError) -> str:

@@ -203,3 +203,26 @@ def test_retry_after_parsing_and_policy():
 
 def test_mask_key():
     assert mask_key("sk-abcdef123456") == "…3456" and mask_key("") == "" and mask_key("abc") == "set"
+
+
+def test_a_new_cluster_named_like_an_existing_one_joins_it(fake):
+    import json
+
+    reply = {"clusters": [
+        {"name": "Trail Shoes!", "description": "", "keyword_ids": [1], "existing_cluster_id": None},
+        {"name": "Sourdough", "description": "Bread", "keyword_ids": [2], "existing_cluster_id": None},
+        {"name": "sourdough", "description": "", "keyword_ids": [3, 2], "existing_cluster_id": None},
+        {"name": "Ghost", "description": "", "keyword_ids": [4], "existing_cluster_id": 777},
+    ]}
+    fake.script(CHAT, Fault(content=json.dumps(reply)))
+    kws = [KeywordIn(1, "mud trail shoes", 1), KeywordIn(2, "sourdough starter", 2), KeywordIn(3, "sourdough flour", 3),
+           KeywordIn(4, "ghost", 4)]
+    res = provider(fake).cluster_keywords(kws, [ClusterRef(9, "Trail shoes", ("trail shoes",))])
+    got = {(c.existing_cluster_id, c.name): (c.keyword_ids, c.volume) for c in res.value}
+    assert got == {(9, "Trail Shoes!"): ((1,), 1), (None, "Sourdough"): ((2, 3), 5), (777, "Ghost"): ((4,), 4)}
+
+
+def test_json_mode_can_be_switched_off_for_servers_without_it(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_JSON_MODE", "0")
+    provider(fake).generate_ideas(CLUSTER, 1)
+    assert "response_format" not in fake.calls(CHAT)[0].body
