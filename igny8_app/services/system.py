@@ -24,6 +24,7 @@ from igny8_app.services import automation, run_events, scheduler
 
 log = logging.getLogger(__name__)
 FAILED_LIMIT = 50
+HEALTH_TIMEOUT_S = 2
 WORKER_STALE_S = 480  # RQ's default worker TTL (420 s) plus a margin: an idle worker beats that rarely
 
 
@@ -46,11 +47,10 @@ def _run_for_job(job: Job | None) -> dict[str, Any] | None:
                 "stage": run.current_stage}
 
 
-def workers() -> list[dict[str, Any]]:
-    q = _queue()
+def workers(connection: Any = None, *, with_runs: bool = True) -> list[dict[str, Any]]:
     out = []
     now = utcnow()
-    for w in sorted(Worker.all(connection=q.connection), key=lambda w: w.name):
+    for w in sorted(Worker.all(connection=connection or _queue().connection), key=lambda w: w.name):
         job = w.get_current_job()
         beat = w.last_heartbeat.replace(tzinfo=now.tzinfo) if w.last_heartbeat and w.last_heartbeat.tzinfo is None \
             else w.last_heartbeat
@@ -58,7 +58,7 @@ def workers() -> list[dict[str, Any]]:
             "name": w.name, "hostname": w.hostname or "", "pid": w.pid or 0, "state": w.get_state(),
             "queues": ", ".join(w.queue_names()),
             "job_id": job.id if job else "", "job": job.description if job else "",
-            "run": _run_for_job(job),
+            "run": _run_for_job(job) if with_runs else None,
             "last_heartbeat": beat.isoformat() if beat else "",
             "alive": bool(beat and now - beat < timedelta(seconds=WORKER_STALE_S)),
             "successful_jobs": w.successful_job_count, "failed_jobs": w.failed_job_count,
@@ -154,6 +154,7 @@ def overview() -> dict[str, Any]:
 def health() -> tuple[bool, dict[str, Any]]:
     """Database, Redis and workers: (healthy, report). Each check says 'ok' or what failed."""
     checks: dict[str, str] = {}
+    worker_count = 0
     try:
         with read_session() as s:
             s.execute(sa.text("SELECT 1")).scalar_one()
@@ -161,17 +162,26 @@ def health() -> tuple[bool, dict[str, Any]]:
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         checks["database"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     try:
-        from igny8_app.queue import get_redis
+        from redis import Redis
 
-        get_redis().ping()
-        checks["redis"] = "ok"
-        alive = [w for w in workers() if w["alive"]]
-        checks["workers"] = "ok" if alive else "error: no live RQ worker"
-        worker_count = len(alive)
-    except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-        checks["workers"] = "error: unknown (Redis is unreachable)"
-        worker_count = 0
+        from igny8_app.settings import get_settings
+
+        # its own client with short timeouts: a load balancer's probe must not hang on a dead host
+        with Redis.from_url(get_settings().redis_url, socket_connect_timeout=HEALTH_TIMEOUT_S,
+                            socket_timeout=HEALTH_TIMEOUT_S) as client:
+            try:
+                client.ping()
+            except Exception as exc:  # noqa: BLE001
+                checks["redis"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                checks["workers"] = "error: unknown (Redis is unreachable)"
+            else:
+                checks["redis"] = "ok"
+                alive = [w for w in workers(client, with_runs=False) if w["alive"]]
+                worker_count = len(alive)
+                checks["workers"] = "ok" if alive else "error: no live RQ worker"
+    except Exception as exc:  # noqa: BLE001 - e.g. a malformed REDIS_URL
+        checks.setdefault("redis", f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        checks.setdefault("workers", "error: unknown")
     failing = [k for k, v in checks.items() if v != "ok"]
     return not failing, {"status": "ok" if not failing else "unhealthy", "failing": failing, "checks": checks,
                          "workers": worker_count}
