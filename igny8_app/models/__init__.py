@@ -15,6 +15,7 @@ from igny8_app.models.billing import (
     InvoiceLine,
     Payment,
 )
+from igny8_app.models.notifications import Notification
 from igny8_app.models.planner import Cluster, Content, ContentIdea, Image, Keyword, Task
 from igny8_app.models.team import AccountAudit, Invitation, PasswordReset
 from igny8_app.models.tenancy import Account, ApiToken, Membership, Sector, Site, User, UserSession
@@ -22,7 +23,7 @@ from igny8_app.models.tenancy import Account, ApiToken, Membership, Sector, Site
 __all__ = [
     "Account", "AccountAISettings", "PromptOverride", "AccountAudit", "ApiToken", "AutomationConfig", "AutomationRun", "Cluster", "Content", "ContentIdea",
     "CreditCostAudit", "CreditCostConfig", "CreditPackage", "CreditTransaction", "CreditUsageDaily", "CreditUsageLog",
-    "Image", "Invoice", "InvoiceCounter", "InvoiceLine", "Invitation", "Keyword", "Membership", "PasswordReset",
+    "Image", "Invoice", "InvoiceCounter", "InvoiceLine", "Invitation", "Keyword", "Membership", "Notification", "PasswordReset",
     "Payment", "RunEvent", "Sector",
     "Site", "SiteLock", "StageProgress", "Task", "User", "UserSession", "utcnow",
 ]

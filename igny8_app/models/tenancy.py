@@ -45,6 +45,8 @@ class User(SQLModel, table=True):
     active_site_id: int | None = Field(default=None, foreign_key="site.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # email copies of notifications (in-app notifications are always kept)
+    email_notifications: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class Membership(SQLModel, table=True):

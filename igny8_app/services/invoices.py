@@ -20,7 +20,7 @@ from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import InvoiceStatus, InvoiceType, TransactionType
 from igny8_app.domain.errors import NotFound, ValidationError
 from igny8_app.models import Account, Invoice, InvoiceCounter, InvoiceLine, utcnow
-from igny8_app.services import billing
+from igny8_app.services import billing, notifications
 
 PROFILE_FIELDS = ("billing_email", "company", "address", "country", "tax_id")
 
@@ -83,6 +83,8 @@ def create_invoice(
                                 quantity=line.quantity, unit_price_cents=line.unit_price_cents,
                                 amount_cents=line.amount_cents))
     session.flush()
+    if status is InvoiceStatus.PENDING:
+        notifications.invoice_event(session=session, invoice=invoice, paid=False)
     return invoice
 
 
@@ -106,6 +108,7 @@ def transition(*, session: Session, invoice_id: int, target: InvoiceStatus | str
     invoice.status = target.value
     if target is InvoiceStatus.PENDING and invoice.issued_at is None:
         invoice.issued_at = now
+        notifications.invoice_event(session=session, invoice=invoice, paid=False)
     if target is InvoiceStatus.VOID:
         invoice.voided_at = now
     if note:
@@ -128,6 +131,7 @@ def mark_paid(*, session: Session, invoice_id: int, note: str | None = None, cre
             invoice.note = note.strip()
         session.add(invoice)
         session.flush()
+        notifications.invoice_event(session=session, invoice=invoice, paid=True)
     if invoice.credits > 0:
         billing.grant(session=session, account_id=invoice.account_id, amount=invoice.credits,
                       idempotency_key=paid_grant_key(invoice.id), tx_type=TransactionType.PURCHASE,

@@ -51,3 +51,7 @@ def publish(run: AutomationRun, state: dict[str, Any] | None = None, **extra: An
         get_redis().publish(PROGRESS_CHANNEL, json.dumps(payload, default=str))
     except RedisError:
         log.warning("progress event for %s not published (Redis unavailable)", run.run_id)
+    if run.status in ("completed", "paused", "failed"):  # notification centre + email (never raises)
+        from igny8_app.services.notifications import run_changed
+
+        run_changed(run)
