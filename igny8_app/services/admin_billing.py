@@ -77,6 +77,9 @@ def update_cost(*, session: Session, admin_user_id: int, operation_type: str, cr
     return cfg
 
 
+AUDIT_ORDER = ("credits_cost", "unit", "is_active")  # PostgreSQL's JSONB does not keep key order
+
+
 def _figure(v: Any) -> str:
     """Numbers with thousands separators (not booleans: ``True`` is an int to Python)."""
     return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
@@ -89,7 +92,8 @@ def cost_audit(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
     ).all()
     out = []
     for a, email in rows:
-        changes = [f"{k}: {_figure(a.old_value.get(k))} → {_figure(a.new_value.get(k))}" for k in a.new_value
+        keys = sorted(a.new_value, key=lambda k: (AUDIT_ORDER.index(k) if k in AUDIT_ORDER else len(AUDIT_ORDER), k))
+        changes = [f"{k}: {_figure(a.old_value.get(k))} → {_figure(a.new_value.get(k))}" for k in keys
                    if a.old_value.get(k) != a.new_value.get(k)]
         out.append({"id": a.id, "operation": a.operation_type, "who": email or "(deleted user)",
                     "when": a.changed_at.strftime("%Y-%m-%d %H:%M"), "change": "; ".join(changes),
