@@ -121,6 +121,14 @@ def mask_key(key: str | None) -> str:
     return f"…{key[-4:]}" if len(key) > 4 else ("set" if key else "")
 
 
+class _Retry(Exception):
+    """A transient failure outside the SDK (the image download): retried like a 5xx."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class _Tally:
     """Usage summed over the HTTP calls of one item."""
 
@@ -197,6 +205,8 @@ class OpenAIProvider:
                 status, last = None, f"no reply within {self.timeout_s:g} s"
             except openai.APIConnectionError as exc:
                 status, last = None, f"cannot connect to {self.base_url or 'api.openai.com'} ({exc.__cause__ or exc})"
+            except _Retry as exc:
+                status, last = exc.status, str(exc)
             if attempt == self.policy.max_attempts - 1:
                 break
             wait = self.policy.wait_for(attempt, retry_after, self.rng)
@@ -341,14 +351,15 @@ class OpenAIProvider:
         return ProviderResult(ImageOut(data=raw, width=width, height=height, format=fmt), usage)
 
     def _download(self, url: str) -> bytes:
+        """GET the image URL (with the same timeout; 429/5xx and timeouts are retried by ``_call``)."""
         try:
             r = httpx.get(url, timeout=self.timeout_s, follow_redirects=True)
         except httpx.TimeoutException as exc:
-            raise openai.APITimeoutError(request=exc.request) from exc
+            raise _Retry(f"image download: no reply within {self.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
-            raise ProviderError(f"image download failed: {exc}", retryable=False) from exc
+            raise _Retry(f"image download failed: {exc}") from exc
         if r.status_code in RETRYABLE_STATUS or r.status_code >= 500:
-            raise ProviderUnavailable(f"image download: HTTP {r.status_code}", status=r.status_code)
+            raise _Retry(f"image download: HTTP {r.status_code}", status=r.status_code)
         if r.status_code != 200:
             raise ProviderError(f"image download: HTTP {r.status_code}", retryable=False)
         return r.content

@@ -226,3 +226,22 @@ def test_json_mode_can_be_switched_off_for_servers_without_it(fake, monkeypatch)
     monkeypatch.setenv("OPENAI_JSON_MODE", "0")
     provider(fake).generate_ideas(CLUSTER, 1)
     assert "response_format" not in fake.calls(CHAT)[0].body
+
+
+def test_image_url_download_failures_are_retried(fake, monkeypatch):
+    import httpx
+
+    import igny8_app.ai.openai_provider as mod
+
+    waits = Waits()
+    p = provider(fake, waits, image_size="64x64", image_response_format="url")
+    real_get, calls = httpx.get, []
+
+    def flaky_get(url, **kw):  # noqa: ANN001, ANN003 - the first download answers 503, then the real file
+        calls.append(url)
+        return httpx.Response(503) if len(calls) == 1 else real_get(url, **kw)
+
+    monkeypatch.setattr(mod.httpx, "get", flaky_get)
+    res = p.render_image(ImagePromptIn(prompt="A lake"))
+    assert res.value.format == "jpeg" and len(calls) == 2 and len(waits) == 1
+    assert len(fake.calls(IMAGES)) == 1  # the image was generated once; only the download was retried
