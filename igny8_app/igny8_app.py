@@ -22,6 +22,7 @@ from igny8_app.pages.keywords import KeywordsState, keywords_page
 from igny8_app.pages.account import AccountState, account_page
 from igny8_app.pages.account_reset import ResetState, forgot_page, reset_page
 from igny8_app.pages.login import login_page
+from igny8_app.pages.notifications_page import NotificationsState, notifications_page
 from igny8_app.pages.sites_admin import SitesAdminState, sites_admin_page
 from igny8_app.pages.system import SystemState, system_page
 from igny8_app.pages.team import TeamState, team_page
@@ -60,6 +61,7 @@ for _view, _route, _title, _loader in [
     (ai_settings_page, AI_SETTINGS_ROUTE, "AI settings", AISettingsState.load_ai_settings),
     (tokens_page, "/tokens", "API tokens", TokensState.load_tokens),
     (account_page, "/account", "My account", AccountState.load_account),
+    (notifications_page, "/notifications", "Notifications", NotificationsState.load_notifications),
     (sites_admin_page, "/sites", "Sites & sectors", SitesAdminState.load_sites),
     (admin_views.admin_costs_page, "/admin", "Credit costs", AdminState.load_costs),
     (admin_views.admin_accounts_page, "/admin/accounts", "Accounts", AdminState.load_accounts),

@@ -22,7 +22,7 @@ from igny8_app.db import write_session
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.models import Account, Site, User
-from igny8_app.services import accounts, signin, sites
+from igny8_app.services import accounts, notifications, signin, sites
 
 # Page loaders re-run after the active site changes: route -> event handler (registered by pages).
 PAGE_LOADERS: dict[str, Callable[[], Any]] = {}
@@ -49,6 +49,7 @@ class SessionState(rx.State):
     balance: int = 0
     error: str = ""
     show_inactive: bool = False  # list deactivated sites in the site selector too
+    unread: int = 0  # unread notifications (header bell)
 
     # --- server-side guard ----------------------------------------------------------------------
 
@@ -90,6 +91,7 @@ class SessionState(rx.State):
         self.user_email = user.email
         self.user_name = user.full_name or user.email
         self.is_superuser = user.is_superuser
+        self.unread = notifications.unread_count(session=s, user_id=user.id)
         site_rows = sites.sites_for_user(session=s, user=user, include_inactive=self.show_inactive)
         account_names = {a.id: a.name for a, _ in accounts.user_accounts(session=s, user=user)}
         self.sites = [{"id": x.id, "value": str(x.id), "name": x.name, "domain": x.domain,

@@ -106,6 +106,20 @@ def site_selector() -> rx.Component:
     )
 
 
+def notification_bell() -> rx.Component:
+    """The bell in the header: unread count, linking to the notification centre."""
+    return rx.link(
+        rx.box(
+            rx.icon("bell", size=18),
+            rx.cond(SessionState.unread > 0,
+                    rx.badge(SessionState.unread.to_string(), color_scheme="red", variant="solid", radius="full",
+                             size="1", position="absolute", top="-8px", right="-10px", id="unread-count")),
+            position="relative", display="flex", padding="4px",
+        ),
+        href="/notifications", id="notification-bell", color="var(--gray-11)", title="Notifications",
+    )
+
+
 def header(title: str) -> rx.Component:
     return rx.hstack(
         rx.vstack(
@@ -131,6 +145,7 @@ def header(title: str) -> rx.Component:
             ),
             rx.cond(SessionState.is_superuser, rx.badge("platform admin", color_scheme="purple", variant="soft")),
         ),
+        notification_bell(),
         rx.button(rx.icon("log-out", size=14), "Log out", variant="ghost", size="2", id="logout-button",
                   on_click=SessionState.log_out),
         align="center",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from igny8_app.components.layout import page_frame
 from igny8_app.domain.errors import DomainError
-from igny8_app.services import passwords
+from igny8_app.services import mailer, notifications, passwords
 from igny8_app.state import SessionState
 
 
@@ -17,10 +17,28 @@ class AccountState(SessionState):
     pw_error: str = ""
     pw_done: str = ""
     pw_form_key: int = 0  # bumped to remount (clear) the form after a change
+    email_notifications: bool = True
+    email_enabled: bool = False  # SMTP_URL is set
 
     @rx.event
     def load_account(self):
         self.pw_error, self.pw_done = "", ""
+        try:
+            with self._authorize(site=False) as ctx:
+                self.email_notifications = ctx.user.email_notifications
+        except DomainError as exc:
+            return self._fail(exc)
+        self.email_enabled = mailer.mail_settings().enabled
+
+    @rx.event
+    def set_email_notifications(self, value: bool):
+        try:
+            with self._authorize(site=False) as ctx:
+                notifications.set_email_opt_in(session=ctx.session, user=ctx.user, enabled=bool(value))
+        except DomainError as exc:
+            return self._fail(exc)
+        self.email_notifications = bool(value)
+        return rx.toast.success("Email notifications " + ("on." if value else "off."))
 
     @rx.event
     def change_password(self, form: dict[str, Any]):
@@ -80,10 +98,27 @@ def password_card() -> rx.Component:
     )
 
 
-def account_page(*extra: rx.Component) -> rx.Component:
+def notifications_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Notifications", size="4"),
+            rx.text("Runs completed, paused or failed, low balance and invoices always appear in the notification "
+                    "centre (the bell).", size="2", color_scheme="gray"),
+            rx.hstack(rx.switch(checked=A.email_notifications, on_change=A.set_email_notifications,
+                                id="email-notifications"),
+                      rx.text("Also send them to me by email", size="2"), spacing="2", align="center"),
+            rx.cond(~A.email_enabled, rx.text("Email is not configured on this server (SMTP_URL).", size="1",
+                                              color_scheme="gray")),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def account_page() -> rx.Component:
     return page_frame(
         "My account",
         rx.text("Signed in as ", rx.text.strong(A.user_email), ".", size="2", color_scheme="gray"),
         password_card(),
-        *extra,
+        notifications_card(),
     )
