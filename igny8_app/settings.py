@@ -65,6 +65,9 @@ class Settings:
     stripe_secret_key: str = ""  # card payments (Stripe Checkout) are offered only when both are set
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""  # empty: Stripe's own API; tests point it at a local fake
+    scheduler_tick_s: int = 15  # how often each worker's scheduler looks for due runs
+    retention_days: int = 90  # run logs/traces and orphaned media older than this are pruned
+    retention_interval_s: int = 3600  # how often the retention job runs
     media_dir: Path = field(init=False)
     runs_dir: Path = field(init=False)
 
@@ -96,6 +99,9 @@ def get_settings() -> Settings:
         stripe_secret_key=(os.environ.get("STRIPE_SECRET_KEY") or "").strip(),
         stripe_webhook_secret=(os.environ.get("STRIPE_WEBHOOK_SECRET") or "").strip(),
         stripe_api_base=(os.environ.get("STRIPE_API_BASE") or "").strip().rstrip("/"),
+        scheduler_tick_s=max(1, _int("IGNY8_SCHEDULER_TICK_S", 15)),
+        retention_days=max(1, _int("IGNY8_RETENTION_DAYS", 90)),
+        retention_interval_s=max(60, _int("IGNY8_RETENTION_INTERVAL_S", 3600)),
     )
 
 

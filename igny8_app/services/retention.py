@@ -19,14 +19,9 @@ import sqlalchemy as sa
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import RunStatus
 from igny8_app.models import AutomationRun, Image, RunEvent, utcnow
-from igny8_app.settings import _int, get_settings
+from igny8_app.settings import get_settings
 
-DEFAULT_RETENTION_DAYS = 90
 ACTIVE = (RunStatus.RUNNING.value, RunStatus.PAUSED.value)
-
-
-def retention_days() -> int:
-    return max(1, _int("IGNY8_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
 
 
 @dataclass
@@ -51,7 +46,7 @@ def _size(path) -> int:  # noqa: ANN001
 
 def prune(*, now: datetime | None = None, days: int | None = None) -> Pruned:
     now = now or utcnow()
-    cutoff = now - timedelta(days=days or retention_days())
+    cutoff = now - timedelta(days=days or get_settings().retention_days)
     out = Pruned(cutoff=cutoff)
     settings = get_settings()
     # 1. logs (RunEvent rows) of runs that finished before the cut-off

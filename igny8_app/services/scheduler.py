@@ -43,19 +43,13 @@ from igny8_app.domain.schedule import ScheduleError
 from igny8_app.models import Account, AutomationConfig, AutomationRun, Site, utcnow
 from igny8_app.services import automation, run_events
 from igny8_app.services.automation_config import schedule_of
-from igny8_app.settings import _int
+from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-DEFAULT_TICK_S = 15
-DEFAULT_RETENTION_INTERVAL_S = 3600
 HEARTBEAT_KEY = "igny8:heartbeat:{task}"
 HEARTBEAT_TASKS = ("scheduler", "watchdog", "retention")
-
-
-def tick_seconds() -> int:
-    return max(1, _int("IGNY8_SCHEDULER_TICK_S", DEFAULT_TICK_S))
 
 
 # --- firing due runs ------------------------------------------------------------------------------
@@ -264,12 +258,10 @@ def _retention_task(now: datetime) -> dict[str, Any]:
 
 
 def default_tasks() -> list[Task]:
-    from igny8_app.settings import get_settings
-
-    return [Task("scheduler", tick_seconds(), _scheduler_task),
-            Task("watchdog", max(1.0, get_settings().heartbeat_timeout_s / 3), _watchdog_task),
-            Task("retention", max(60, _int("IGNY8_RETENTION_INTERVAL_S", DEFAULT_RETENTION_INTERVAL_S)),
-                 _retention_task)]
+    settings = get_settings()
+    return [Task("scheduler", settings.scheduler_tick_s, _scheduler_task),
+            Task("watchdog", max(1.0, settings.heartbeat_timeout_s / 3), _watchdog_task),
+            Task("retention", settings.retention_interval_s, _retention_task)]
 
 
 def next_runs(*, limit: int = 20) -> list[dict[str, Any]]:

@@ -52,9 +52,10 @@ def test_health_workers_jobs_and_heartbeats_with_a_real_worker(db, redis, tmp_pa
         assert beats["scheduler"]["by"].split(":")[1] == str(workers.pids[0])
         # a run in progress: the worker's current job and the run it serves
         run = automation.start_run(site_id=ref.site_id)
-        busy = wait_until(lambda: [w for w in system.workers() if w["run"]], timeout=60, what="a busy worker")
-        assert busy[0]["name"] == workers.names[0] and busy[0]["run"]["run_id"] == run.run_id
-        assert busy[0]["state"] == "busy" and "automation run" in busy[0]["job"]
+        busy = wait_until(lambda: [w for w in system.workers() if w["run"] and w["state"] == "busy"], timeout=60,
+                          what="a busy worker")
+        assert busy[0]["name"] == workers.names[0] and busy[0]["run"]["run_id"] == run.run_id, workers.log_tail()
+        assert "automation run" in busy[0]["job"]
         automation.cancel_run(run_id=run.run_id)
         # a failing job lands in RQ's failed registry: retry puts it back, delete removes it
         job = get_queue().enqueue("os.path.join", 1, 2, description="a job that fails")
