@@ -7,6 +7,7 @@ claims of stale runs)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from rq import Worker
 
@@ -31,9 +32,39 @@ def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     if not burst:
         periodic = PeriodicRunner()
         periodic.start()
-    worker = Worker([get_queue()], connection=get_redis(), name=name)
     try:
-        return worker.work(burst=burst, with_scheduler=False)
+        return _work_through_outages(burst=burst, name=name)
     finally:
         if periodic:
             periodic.stopped.set()
+
+
+def _work_through_outages(*, burst: bool, name: str | None) -> bool:
+    """``Worker.work`` until it returns. RQ lets a lost Redis connection escape from ``work`` (e.g.
+    while it watches a work horse), which would end the process at the first Redis restart. Here
+    the worker waits for Redis to come back (backoff up to 30 s) and registers again. A work horse
+    that was running carries on meanwhile: its run is protected by the database lease, and the
+    watchdog re-queues any run whose job the restart lost."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    generation = 0
+    while True:
+        worker_name = name if (generation == 0 or not name) else f"{name}-r{generation}"
+        try:
+            worker = Worker([get_queue()], connection=get_redis(), name=worker_name)
+            return worker.work(burst=burst, with_scheduler=False)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            if burst:
+                raise
+            log.warning("lost the connection to Redis (%s); waiting for it to come back", exc)
+        generation += 1
+        delay = 0.5
+        while True:
+            time.sleep(delay)
+            try:
+                get_redis().ping()
+                break
+            except (RedisConnectionError, RedisTimeoutError):
+                delay = min(delay * 2, 30.0)
+        log.info("Redis is back; registering the worker again")
