@@ -85,6 +85,8 @@ SCHEMAS: dict[str, Any] = {
         "remaining_count": _INT, "percentage": {"type": "integer", "minimum": 0, "maximum": 100},
         "current_item": _NSTR, "up_next": {"type": "array", "items": _STR}, "credits_used": _INT,
         "started_at": _TIME, "completed_at": _NTIME, "duration_seconds": _INT, "error": _NSTR,
+        "result": {"type": "string", "nullable": True, "description": "'cap_reached' when the credit cap ended it."},
+        "skip_reason": _NSTR,
         "stages": {"type": "array", "items": _STAGE_STATE},
     }),
     "RunSummary": _obj({

@@ -128,7 +128,15 @@ def _banner(state: Any) -> rx.Component:
                 rx.callout("Cancelled. Finished items are kept; start a new run to continue.", icon="ban",
                            color_scheme="gray", size="1")),
         rx.cond(status == "completed",
-                rx.callout("Completed: every stage is done.", icon="circle-check", color_scheme="green", size="1")),
+                rx.cond(run["result"].to(str) == "cap_reached",
+                        rx.callout("Stopped at the per-run credit cap (cap_reached, not a failure): the remaining "
+                                   "items wait for the next run.", icon="octagon-pause", color_scheme="amber",
+                                   size="1", id="cap-reached-note"),
+                        rx.callout("Completed: every stage is done.", icon="circle-check", color_scheme="green",
+                                   size="1"))),
+        rx.cond(status == "skipped",
+                rx.callout("Scheduled run skipped: " + run["skip_reason"].to(str), icon="calendar-x",
+                           color_scheme="orange", size="1", id="skipped-note")),
     )
 
 

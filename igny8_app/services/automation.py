@@ -324,6 +324,8 @@ def processing_state(*, session: Session, run: AutomationRun) -> dict[str, Any]:
         "duration_seconds": duration_seconds(run),
         "as_of": utcnow().timestamp(),  # when duration_seconds was measured (live counters tick from here)
         "error": run.error,
+        "result": (run.stage_results or {}).get("result"),  # 'cap_reached' when the credit cap ended it
+        "skip_reason": run.skip_reason,
         "stages": [
             {"stage": n, "name": STAGE_NAMES[n],
              "total_items": stages[n].total_items if n in stages else 0,

@@ -144,7 +144,10 @@ def fire(*, site_id: int, due: datetime, now: datetime | None = None) -> tuple[s
     except Conflict as exc:  # an active run, or another scheduler's row for this due time
         if _exists(site_id, due):
             return "exists", None
-        reason = f"The site has a running or paused run. {exc.message}"
+        with read_session() as s:
+            active = automation.current_run(session=s, site_id=site_id)
+            reason = (f"The site has a {active.status} run ({active.run_id}); a site runs one run at a time."
+                      if active is not None else exc.message)
     run = record_skip(site_id=site_id, due=due, reason=reason, now=now)
     return ("skipped", run) if run is not None else ("exists", None)
 

@@ -200,6 +200,7 @@ def test_credit_cap_is_exact_and_ends_with_cap_reached_not_failure(site):
     with read_session() as s:
         summary = automation.history(session=s, site_id=site.site_id)[0]
     assert summary["result"] == "cap_reached" and summary["status"] == "completed"
+    assert automation.get_processing_state(run_id=run.run_id)["result"] == "cap_reached"  # the live card says so
 
 
 def test_review_gate_pauses_after_the_stage_and_resume_continues(site):

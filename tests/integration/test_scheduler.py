@@ -148,7 +148,7 @@ def test_skip_rules_record_a_row_with_the_reason(site):
     assert len(r.skipped) == 2 and r.started == []
     busy = runs(site.site_id)[-1]
     assert busy.status == "skipped" and busy.scheduled_for == u(2026, 5, 2, 2)
-    assert "running or paused run" in busy.skip_reason and manual.run_id in busy.skip_reason
+    assert busy.skip_reason == f"The site has a paused run ({manual.run_id}); a site runs one run at a time."
     (broke,) = runs(poor.site_id)
     assert broke.status == "skipped" and "Not enough credits" in broke.skip_reason
     with read_session() as s:
