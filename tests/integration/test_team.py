@@ -255,3 +255,48 @@ def test_removed_member_loses_access_to_the_account(acct) -> None:
         assert viewer.active_site_id is None
         with pytest.raises(NotFound):
             accounts.authorize_site(session=s, user=viewer, site_id=site_id, permission=accounts.Permission.READ)
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(acct, db) -> None:
+    """Both owners are locked by the first demotion, so the second sees it and is refused. On
+    PostgreSQL the second transaction really runs concurrently (it is observed waiting on the
+    lock before the first commits); SQLite serialises write transactions by design."""
+    import threading
+
+    aid, ids = acct
+    with dbmod.write_session() as s:
+        team.change_role(session=s, actor=_user(s, ids["owner"]), account_id=aid, user_id=ids["admin"], role="owner")
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with dbmod.write_session() as s2:
+                team.change_role(session=s2, actor=_user(s2, ids["admin"]), account_id=aid, user_id=ids["admin"],
+                                 role="viewer")
+            outcome["result"] = "demoted"
+        except Exception as exc:  # noqa: BLE001
+            outcome["result"] = exc
+
+    t = None
+    with dbmod.write_session() as s1:
+        team.change_role(session=s1, actor=_user(s1, ids["admin"]), account_id=aid, user_id=ids["owner"],
+                         role="admin")
+        if db.startswith("postgresql"):
+            t = threading.Thread(target=second)
+            t.start()
+            with dbmod.get_engine().connect() as probe:  # wait until the second one blocks on our locks
+                for _ in range(2000):
+                    waiting = probe.exec_driver_sql(
+                        "select count(*) from pg_stat_activity where datname = current_database() "
+                        "and wait_event_type = 'Lock'").scalar()
+                    if waiting:
+                        break
+                    probe.exec_driver_sql("select pg_sleep(0.005)")
+                assert waiting, "the second transaction never waited for the owner lock"
+    if t is None:
+        second()
+    else:
+        t.join(30)
+    assert isinstance(outcome["result"], Conflict), outcome
+    with dbmod.read_session() as s:
+        assert _role(s, aid, ids["owner"]) == "admin" and _role(s, aid, ids["admin"]) == "owner"
