@@ -107,6 +107,65 @@ def main() -> None:
     tracemalloc.stop()
     print(f"CSV export: {size / 1e6:.0f} MB in {chunks} chunks, {time.perf_counter() - t:.1f}s, "
           f"peak traced Python memory {peak / 1e6:.1f} MB")
+    http_export(aid)
+
+
+def http_export(account_id: int) -> None:
+    """The same export through its real HTTP route (GET /files/usage.csv, session cookie), served by
+    granian in its own process; that process tree's RSS is sampled every 50 ms while the body streams."""
+    import subprocess
+    import threading
+
+    import httpx
+    import psutil
+
+    from igny8_app import db
+    from igny8_app.services import accounts
+    from tests.conftest import free_port
+
+    with db.write_session() as s:
+        user = accounts.create_user(session=s, email="bench-owner@example.com", password="bench-password-1")
+        accounts.add_membership(session=s, user_id=user.id, account_id=account_id, role="owner")
+        cookie = accounts.open_session(session=s, user=user)
+    port = free_port()
+    # the Starlette app Reflex mounts (api_transformer), served by granian as in production
+    server = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                               "--port", str(port), "--workers", "1", "--log-level", "warning",
+                               "igny8_app.igny8_app:api"], env=dict(os.environ), cwd=str(Path(__file__).parent.parent))
+    proc = psutil.Process(server.pid)
+    try:
+        for _ in range(600):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+
+        def rss() -> int:  # granian's supervisor and its worker process
+            return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+
+        idle = rss()
+        peak = [idle]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak.append(rss())
+
+        threading.Thread(target=sample, daemon=True).start()
+        t = time.perf_counter()
+        size = 0
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/files/usage.csv", params={"account_id": account_id},
+                          cookies={"igny8_session": cookie}, timeout=600) as r:
+            assert r.status_code == 200, r.read()[:300]
+            for part in r.iter_bytes():
+                size += len(part)
+        done.set()
+        print(f"CSV export over HTTP (granian, GET /files/usage.csv): {size / 1e6:.0f} MB in "
+              f"{time.perf_counter() - t:.1f}s; server RSS idle {idle / 1e6:.0f} MB, peak {max(peak) / 1e6:.0f} MB")
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 if __name__ == "__main__":
