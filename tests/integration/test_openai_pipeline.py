@@ -5,6 +5,8 @@ never charged, and the circuit that pauses a run whose provider is down (then a 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
@@ -221,3 +223,37 @@ def test_circuit_pauses_the_run_then_resume_continues(fake, site, monkeypatch):
             Cluster.site_id == site["site_id"], Cluster.status != "mapped")).scalar_one() == 0
         run = s.get(AutomationRun, run_pk)
         assert run.status == "completed" and run.stage_results["2"]["failed_items"] == 0
+
+
+def test_rq_workers_run_the_pipeline_through_the_sdk(fake, db, redis, tmp_path):
+    """Two `igny8 worker` processes build the openai provider from their environment; a rate limit
+    and a 500 on the way are retried; outputs and charges are exactly once."""
+    from tests.engine_helpers import check_exactly_once, get_run, seed_site, start_workers, wait_until
+
+    fake.script(CHAT, Fault(429, {"Retry-After": "0.2"}), Fault(500))
+    workers = start_workers(2, log_dir=tmp_path / "workers", env={
+        k: os.environ[k] for k in ("AI_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL",
+                                   "OPENAI_MODEL_CONTENT", "OPENAI_IMAGE_MODEL", "OPENAI_IMAGE_SIZE",
+                                   "AI_MODEL_PRICES")} | {"RUN_HEARTBEAT_TIMEOUT_S": "10"})
+    try:
+        site = seed_site(n_keywords=24, in_article_images=1)
+        run = automation.start_run(site_id=site.site_id)
+
+        def finished():  # noqa: ANN202
+            workers.assert_alive()
+            status = get_run(run.id).status
+            return status if status in ("completed", "failed", "paused", "cancelled") else None
+
+        assert wait_until(finished, timeout=240, interval=0.2, what="the run to finish") == "completed"
+    finally:
+        workers.stop()
+    figures = check_exactly_once(site.site_id, site.account_id)
+    assert figures["outputs"][1] == 24 and figures["outputs"][6] > 0
+    with read_session() as s:
+        logs = s.exec(select(CreditUsageLog).where(CreditUsageLog.run_id == run.run_id)).all()
+        s.expunge_all()
+    assert logs and {log.model_used for log in logs} == {"fake-text-1", "fake-writer-2", "fake-image-1"}
+    assert all(log.tokens_in > 0 for log in logs if log.operation_type != "images")
+    first, second, third = fake.calls(CHAT)[:3]
+    assert first.body == second.body == third.body  # the 429 and the 500 were retried
+    assert second.at - first.at >= 0.2
