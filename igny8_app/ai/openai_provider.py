@@ -47,7 +47,7 @@ from igny8_app.settings import get_ai_settings
 
 M = TypeVar("M", bound=BaseModel)
 OPERATIONS = ("clustering", "ideas", "content", "image_prompts", "images")
-MAX_EXISTING_IN_PROMPT = 200
+MAX_EXISTING_IN_PROMPT = 80  # the site's clusters most related to the batch (prompt size and cost)
 KEYWORDS_PER_EXISTING = 8
 MAX_CONTEXT_IN_PROMPT = 150
 MAX_ARTICLE_CHARS_IN_PROMPT = 6000
@@ -257,7 +257,7 @@ class OpenAIProvider:
 
     def cluster_keywords(self, keywords: list[KeywordIn], existing: list[ClusterRef], *,
                          context: Sequence[str] = ()) -> ProviderResult[list[ClusterOut]]:
-        shown = list(existing)[-MAX_EXISTING_IN_PROMPT:]
+        shown = relevant_existing(keywords, existing)
         existing_text = "\n".join(
             f"{r.id}: {r.name} — {', '.join(r.keywords[:KEYWORDS_PER_EXISTING])}" for r in shown) or "(none yet)"
         prompt = self._render("clustering", {
@@ -381,6 +381,22 @@ class OpenAIProvider:
         reply = (resp.choices[0].message.content or "").strip() if getattr(resp, "choices", None) else ""
         return {"ok": True, "model": model, "latency_ms": ms,
                 "message": f"Connected to {self.base_url or 'api.openai.com'}: {model} replied {reply[:40]!r} in {ms} ms."}
+
+
+def relevant_existing(keywords: Sequence[KeywordIn], existing: Sequence[ClusterRef],
+                      limit: int = MAX_EXISTING_IN_PROMPT) -> list[ClusterRef]:
+    """The existing clusters to show the model for this batch: those sharing the most words with
+    the batch's keywords first, then the most recent; at most ``limit``, in their original order."""
+    if len(existing) <= limit:
+        return list(existing)
+    words = {w for k in keywords for w in _norm(k.keyword).split() if len(w) > 2}
+
+    def overlap(r: ClusterRef) -> int:
+        own = {w for t in (r.name, *r.keywords[:KEYWORDS_PER_EXISTING]) for w in _norm(t).split()}
+        return len(words & own)
+
+    ranked = sorted(range(len(existing)), key=lambda i: (-overlap(existing[i]), -i))[:limit]
+    return [existing[i] for i in sorted(ranked)]
 
 
 def _norm(name: str) -> str:

@@ -245,3 +245,15 @@ def test_image_url_download_failures_are_retried(fake, monkeypatch):
     res = p.render_image(ImagePromptIn(prompt="A lake"))
     assert res.value.format == "jpeg" and len(calls) == 2 and len(waits) == 1
     assert len(fake.calls(IMAGES)) == 1  # the image was generated once; only the download was retried
+
+
+def test_only_the_most_related_existing_clusters_are_offered_when_there_are_many():
+    from igny8_app.ai.openai_provider import relevant_existing
+
+    existing = [ClusterRef(i, f"Topic {i}", (f"filler{i} words",)) for i in range(1, 301)]
+    existing[9] = ClusterRef(10, "Sourdough bread", ("sourdough starter", "rye bread"))
+    existing[19] = ClusterRef(20, "Trail shoes", ("trail running shoes",))
+    kws = [KeywordIn(1, "best sourdough starter"), KeywordIn(2, "trail shoes for mud")]
+    shown = relevant_existing(kws, existing, limit=5)
+    assert [r.id for r in shown] == [10, 20, 298, 299, 300]  # related first, then the newest; original order
+    assert relevant_existing(kws, existing[:5], limit=5) == existing[:5]
