@@ -11,7 +11,7 @@ import reflex as rx
 from igny8_app.components.layout import empty_state, page_frame
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import tokens
+from igny8_app.services import accounts, tokens
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 
@@ -28,8 +28,8 @@ class TokensState(SessionState):
         if not self.active_site_id:
             return None
         try:
-            site, access = tokens.accounts.authorize_site(session=ctx.session, user=ctx.user,
-                                                          site_id=self.active_site_id, permission=Permission.OWN)
+            site, _ = accounts.authorize_site(session=ctx.session, user=ctx.user, site_id=self.active_site_id,
+                                              permission=Permission.OWN)
         except DomainError:
             return None
         return site.account_id

@@ -6,19 +6,16 @@ opt-out, and a failing SMTP server neither fails nor holds up the run."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from rq import SimpleWorker
-from sqlmodel import select
 
 from igny8_app import db as dbmod
 from igny8_app.domain.costs import Usage
 from igny8_app.domain.errors import NotFound
-from igny8_app.models import Account, AutomationRun, Notification, User
+from igny8_app.models import Account, AutomationRun, User
 from igny8_app.queue import get_queue, get_redis
 from igny8_app.services import accounts, automation, billing, invoices, notifications, payments, run_events
 from igny8_app.services.run_loop import execute_run
-from igny8_app.settings import reset_settings
 from tests.engine_helpers import seed_site
 from tests.factories import make_user
 from tests.smtp_sink import SmtpSink

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
-from igny8_app.models import AccountAudit, Invitation, Membership, User
+from igny8_app.models import Invitation, Membership, User
 from igny8_app.services import accounts, audit, invitations, team, throttle
 from tests.factories import PASSWORD, make_account, make_site, make_user
 
