@@ -121,6 +121,19 @@ def mask_key(key: str | None) -> str:
     return f"…{key[-4:]}" if len(key) > 4 else ("set" if key else "")
 
 
+class _BadRequest(ProviderError):
+    """A 4xx refusal of this request; ``param`` is the parameter the server named, if any."""
+
+    def __init__(self, message: str, *, param: str | None) -> None:
+        super().__init__(message, retryable=False)
+        self.param = param
+
+
+#: Optional request parameters some models refuse (e.g. reasoning models accept only the default
+#: temperature, some local servers have no JSON mode): dropped for the rest of the run when refused.
+OPTIONAL_PARAMS = ("temperature", "response_format", "max_tokens")
+
+
 class _Retry(Exception):
     """A transient failure outside the SDK (the image download): retried like a 5xx."""
 
@@ -172,6 +185,7 @@ class OpenAIProvider:
         self.image_size = image_size or env.image_size
         self.image_response_format = image_response_format or env.image_response_format
         self.json_mode = env.json_mode if json_mode is None else json_mode
+        self.dropped: set[str] = set()  # optional parameters the server refused (see OPTIONAL_PARAMS)
         if sleeper is None:
             sleeper = interruptible_sleeper(should_stop) if should_stop is not None else time.sleep
         self.sleeper = sleeper
@@ -198,7 +212,7 @@ class OpenAIProvider:
                             404: "not found (check the base URL and the model name)"}[status]
                     raise ProviderUnavailable(f"{what}: HTTP {status}, {hint}: {detail}", status=status) from exc
                 if status not in RETRYABLE_STATUS:
-                    raise ProviderError(f"{what}: HTTP {status}: {detail}", retryable=False) from exc
+                    raise _BadRequest(f"{what}: HTTP {status}: {detail}", param=_error_param(exc)) from exc
                 retry_after = parse_retry_after(dict(exc.response.headers))
                 last = f"HTTP {status}: {detail}"
             except openai.APITimeoutError:
@@ -217,6 +231,19 @@ class OpenAIProvider:
                 raise ProviderUnavailable(f"{what}: interrupted while waiting to retry after {last}", status=status)
         raise ProviderUnavailable(f"{what}: {last} (after {self.policy.max_attempts} attempts)", status=status)
 
+    def _create(self, what: str, kwargs: dict[str, Any]) -> Any:
+        """chat.completions.create, dropping an optional parameter the server refuses (remembered)."""
+        while True:
+            args = {k: v for k, v in kwargs.items() if k not in self.dropped}
+            try:
+                return self._call(what, lambda: self.client.chat.completions.create(**args))
+            except _BadRequest as exc:
+                param = exc.param if exc.param in OPTIONAL_PARAMS else next(
+                    (p for p in OPTIONAL_PARAMS if p in args and f"'{p}'" in exc.message), None)
+                if param is None or param not in args:
+                    raise
+                self.dropped.add(param)
+
     def _chat_json(self, op: str, prompt: str, schema: type[M], tally: _Tally) -> M:
         model = self.models[op]
         system = SYSTEM.format(schema=json.dumps(schema.model_json_schema(), separators=(",", ":")))
@@ -227,7 +254,7 @@ class OpenAIProvider:
                                       "timeout": self.timeout_s}
             if self.json_mode:
                 kwargs["response_format"] = {"type": "json_object"}
-            resp = self._call(f"{op} ({model})", lambda: self.client.chat.completions.create(**kwargs))
+            resp = self._create(f"{op} ({model})", kwargs)
             tally.add(getattr(resp, "usage", None))
             text = ""
             if getattr(resp, "choices", None):
@@ -372,9 +399,9 @@ class OpenAIProvider:
         model = self.models["content"]
         started = time.monotonic()
         try:
-            resp = self._call(f"check ({model})", lambda: self.client.chat.completions.create(
-                model=model, messages=[{"role": "user", "content": "Reply with the word OK."}],
-                max_tokens=5, timeout=min(self.timeout_s, 20.0)))
+            resp = self._create(f"check ({model})", {
+                "model": model, "messages": [{"role": "user", "content": "Reply with the word OK."}],
+                "max_tokens": 5, "timeout": min(self.timeout_s, 20.0)})
         except ProviderError as exc:
             return {"ok": False, "model": model, "message": exc.message, "latency_ms": None}
         ms = int((time.monotonic() - started) * 1000)
@@ -424,6 +451,13 @@ def _merge_by_name(clusters: list[ClusterReply], existing: Sequence[ClusterRef]
         name, description, ids = out.get(key, (c.name, c.description, []))
         out[key] = (name, description, ids + [i for i in c.keyword_ids if i not in ids])
     return out
+
+
+def _error_param(exc: openai.APIStatusError) -> str | None:
+    body = getattr(exc, "body", None)
+    err = body.get("error", body) if isinstance(body, dict) else None
+    param = err.get("param") if isinstance(err, dict) else None
+    return str(param) if param else None
 
 
 def _error_detail(exc: openai.APIStatusError) -> str:

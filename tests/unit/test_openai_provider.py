@@ -257,3 +257,21 @@ def test_only_the_most_related_existing_clusters_are_offered_when_there_are_many
     shown = relevant_existing(kws, existing, limit=5)
     assert [r.id for r in shown] == [10, 20, 298, 299, 300]  # related first, then the newest; original order
     assert relevant_existing(kws, existing[:5], limit=5) == existing[:5]
+
+
+def test_a_refused_optional_parameter_is_dropped_and_remembered(fake):
+    fake.script(CHAT, Fault(400, body={"error": {
+        "message": "Unsupported value: 'temperature' does not support 0.4 with this model. Only the default (1) "
+                   "value is supported.", "type": "invalid_request_error", "param": "temperature",
+        "code": "unsupported_value"}}),
+        Fault(400, body={"error": {"message": "'response_format' of type 'json_object' is not supported"}}))
+    p = provider(fake)
+    assert len(p.generate_ideas(CLUSTER, 1).value) == 1
+    first, second, third = fake.calls(CHAT)
+    assert "temperature" in first.body and "temperature" not in second.body and "response_format" in second.body
+    assert "temperature" not in third.body and "response_format" not in third.body
+    p.generate_ideas(CLUSTER, 1)  # remembered: no more refusals
+    assert len(fake.calls(CHAT)) == 4 and "temperature" not in fake.calls(CHAT)[3].body
+    fake.script(CHAT, Fault(400, body={"error": {"message": "context length exceeded", "param": "messages"}}))
+    with pytest.raises(ProviderError, match="HTTP 400: context length exceeded"):
+        p.generate_ideas(CLUSTER, 1)
