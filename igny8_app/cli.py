@@ -172,6 +172,38 @@ def api_token(
     _out({"id": tid, "token": plain}, as_json, plain)
 
 
+@app.command("force-password-reset")
+def force_password_reset(
+    email: Annotated[str, typer.Option(help="The user whose password must be reset.")],
+    by: Annotated[str, typer.Option(help="Email of the platform admin (superuser) forcing it.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Force a password reset (platform admins): the old password stops working, every session
+    ends, and a single-use link is emailed (when SMTP_URL is set) and printed."""
+    from sqlmodel import select
+
+    from igny8_app.db import write_session
+    from igny8_app.domain.errors import NotFound
+    from igny8_app.models import User
+    from igny8_app.services import passwords
+
+    try:
+        with write_session() as s:
+            users = {u.email: u for u in s.exec(select(User).where(
+                User.email.in_([email.strip().lower(), by.strip().lower()]))).all()}
+            target, actor = users.get(email.strip().lower()), users.get(by.strip().lower())
+            if target is None or actor is None:
+                raise NotFound("No user has that email.")
+            token = passwords.force_reset(session=s, actor=actor, user_id=target.id)
+            address = target.email
+    except DomainError as exc:
+        _fail(exc, as_json)
+    emailed = passwords.email_forced_reset(email=address, token=token)
+    link = passwords.reset_url(token)
+    _out({"email": address, "link": link, "emailed": emailed}, as_json,
+         f"Password of {address} reset; {'emailed' if emailed else 'not emailed (SMTP_URL unset)'}. Link: {link}")
+
+
 @app.command("worker")
 def worker(
     burst: Annotated[bool, typer.Option("--burst", help="Exit when the queue is empty.")] = False,

@@ -135,8 +135,8 @@ class TeamState(SessionState):
     def force_reset(self, user_id: int, email: str):
         try:
             with self._authorize(Permission.OWN) as ctx:
-                token = passwords.force_reset(session=ctx.session, actor=ctx.user, account_id=ctx.site.account_id,
-                                              user_id=int(user_id))
+                token = passwords.force_reset(session=ctx.session, actor=ctx.user, user_id=int(user_id),
+                                              account_id=ctx.site.account_id)
         except DomainError as exc:
             return self._fail(exc)
         emailed = passwords.email_forced_reset(email=email, token=token)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from igny8_app.db import write_session
-from igny8_app.domain.errors import NotFound, Unauthenticated, ValidationError
+from igny8_app.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Membership, PasswordReset, User, UserSession, utcnow
 from igny8_app.services import accounts, audit, mailer, throttle
@@ -90,23 +90,33 @@ def request_reset(*, email: str) -> None:
                                ttl_minutes=int(RESET_TTL.total_seconds() // 60))
 
 
-def force_reset(*, session: Session, actor: User, account_id: int, user_id: int) -> str:
-    """An owner (of an account the user belongs to) or a platform admin forces a reset: the old
-    password stops working, every session ends, and a new link is emailed (and returned, shown
-    once to the actor for when email is off)."""
-    accounts.authorize_account(session=session, user=actor, account_id=account_id, permission=Permission.OWN)
-    member = session.exec(select(Membership.id).where(Membership.account_id == account_id,
-                                                      Membership.user_id == int(user_id))).first()
+def force_reset(*, session: Session, actor: User, user_id: int, account_id: int | None = None) -> str:
+    """An owner (of ``account_id``, which the user belongs to) or a platform admin (any user; no
+    account needed) forces a reset: the old password stops working, every session ends, and a new
+    link is returned (emailed by ``email_forced_reset``; shown once to the actor when email is off).
+    Recorded in the audit log of the account(s) concerned."""
+    if account_id is not None:
+        accounts.authorize_account(session=session, user=actor, account_id=account_id, permission=Permission.OWN)
+        member = session.exec(select(Membership.id).where(Membership.account_id == account_id,
+                                                          Membership.user_id == int(user_id))).first()
+        if member is None:
+            raise NotFound("This person is not a member of the account.")
+        audit_accounts = [account_id]
+    else:
+        if not actor.is_superuser:
+            raise Forbidden("Only a platform admin can force a reset outside an account.")
+        audit_accounts = list(session.exec(select(Membership.account_id).where(Membership.user_id == int(user_id))))
     target = session.get(User, int(user_id))
-    if member is None or target is None:
-        raise NotFound("This person is not a member of the account.")
+    if target is None:
+        raise NotFound("User not found.")
     target.password_hash = accounts.hash_password(secrets.token_urlsafe(32))  # nobody knows it
     session.add(target)
     _close_links(session, target.id)
     _end_sessions(session, target.id)
     token = _new_link(session, target, forced_by=actor)
-    audit.record(session=session, account_id=account_id, actor=actor, action="password_reset_forced",
-                 target=target.email)
+    for aid in audit_accounts:
+        audit.record(session=session, account_id=aid, actor=actor, action="password_reset_forced",
+                     target=target.email)
     return token
 
 

@@ -135,11 +135,17 @@ def test_owner_or_superuser_can_force_a_reset_admins_and_outsiders_cannot(people
         _login("admin@pw.example")
     passwords.complete_reset(token=token, new_password="admin-new-pass")
     assert _alive(_login("admin@pw.example", "admin-new-pass"))
-    with dbmod.write_session() as s:  # and a platform admin may force anyone's reset
+    with dbmod.write_session() as s:  # and a platform admin may force anyone's reset, even outside an account
         passwords.force_reset(session=s, actor=s.get(User, people["root"]), account_id=aid, user_id=people["owner"])
+        with pytest.raises(Forbidden):  # an owner cannot without naming their account
+            passwords.force_reset(session=s, actor=s.get(User, people["outsider"]), user_id=people["admin"])
+        passwords.force_reset(session=s, actor=s.get(User, people["root"]), user_id=people["outsider"])
         entries = s.exec(select(AccountAudit.actor_email, AccountAudit.target)
                          .where(AccountAudit.action == "password_reset_forced").order_by(AccountAudit.id)).all()
-    assert entries == [("owner@pw.example", "admin@pw.example"), ("root@pw.example", "owner@pw.example")]
+    assert entries == [("owner@pw.example", "admin@pw.example"), ("root@pw.example", "owner@pw.example"),
+                       ("root@pw.example", "boss@else.example")]
+    with pytest.raises(Unauthenticated):
+        _login("boss@else.example")
 
 
 # --- failed-login throttling --------------------------------------------------------------------------
@@ -165,3 +171,25 @@ def test_failed_logins_are_throttled_per_ip(people, redis) -> None:
     with pytest.raises(RateLimited):
         _login("admin@pw.example", ip="10.9.9.9")
     assert _alive(_login("admin@pw.example", ip="10.9.9.10"))  # control: the same account from elsewhere
+
+
+def test_platform_admin_forces_a_reset_from_the_cli(people, redis) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from igny8_app.cli import app
+
+    runner = CliRunner()
+    refused = runner.invoke(app, ["force-password-reset", "--email", "admin@pw.example", "--by", "owner@pw.example",
+                                  "--json"])
+    assert refused.exit_code != 0 and "platform admin" in refused.output
+    assert _alive(_login("admin@pw.example"))  # control: nothing changed
+    done = runner.invoke(app, ["force-password-reset", "--email", "admin@pw.example", "--by", "root@pw.example",
+                               "--json"])
+    assert done.exit_code == 0, done.output
+    link = json.loads(done.output)["link"]
+    with pytest.raises(Unauthenticated):
+        _login("admin@pw.example")
+    passwords.complete_reset(token=link.split("token=")[1], new_password="from-the-cli-1")
+    assert _alive(_login("admin@pw.example", "from-the-cli-1"))
