@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -207,3 +207,23 @@ def test_disabled_or_deactivated_sites_do_not_fire(site):
     automation_config.update_config(site_id=site.site_id, changes={"enabled": False})
     assert scheduler.run_due(now=u(2026, 5, 9)).as_dict() == {"started": [], "skipped": [], "existing": 0}
     assert runs(site.site_id) == []
+
+
+def test_a_real_worker_fires_and_works_the_scheduled_run(site, tmp_path):
+    """End to end on the real clock: the scheduler inside ``igny8 worker`` starts the due run and
+    the same worker works it to completion."""
+    from igny8_app.models import utcnow
+    from tests.engine_helpers import start_workers, wait_until
+
+    now = utcnow()
+    due_at = (now - timedelta(minutes=2)).strftime("%H:%M")  # yesterday's config: the next due has passed
+    schedule(site.site_id, now=now - timedelta(days=1), scheduled_time=due_at)
+    workers = start_workers(1, log_dir=tmp_path / "logs", env={"IGNY8_SCHEDULER_TICK_S": "1"})
+    try:
+        run = wait_until(lambda: next(iter(runs(site.site_id)), None), timeout=60, what="the scheduled run")
+        assert run.trigger == "scheduled" and run.scheduled_for <= now
+        done = wait_until(lambda: (r := runs(site.site_id)[0]).status == "completed" and r, timeout=180,
+                          what="the run to complete")
+        assert done.total_credits_used > 0 and len(runs(site.site_id)) == 1
+    finally:
+        workers.stop()
