@@ -130,3 +130,33 @@ def test_token_created_in_the_ui_works_until_revoked(live_app, page):
     expect(page.locator(".token-row", has_text="e2e script")).to_have_count(0)
     r = httpx.get(api, params={"site_id": site_id}, headers=headers, timeout=10)
     assert r.status_code == 401, r.text
+
+
+def test_existing_login_joins_with_its_password(live_app, page, browser):
+    account, owner, _ = _account(live_app)
+    other_account, other_owner, _ = _account(live_app)  # someone who already has a login elsewhere
+    ui_login(page, live_app.url, owner, PW)
+    page.goto(f"{live_app.url}/team")
+    page.click("#invite-open")
+    page.fill("#invite-email", other_owner)
+    page.click("#invite-submit")
+    link = page.locator("#invite-link").input_value()
+
+    ctx2 = browser.new_context()
+    p2 = ctx2.new_page()
+    p2.goto(live_app.url + link[link.index("/invite"):])
+    expect(p2.locator("#invite-page-role")).to_have_text("editor")
+    expect(p2.get_by_text("already has an IGNY8 login")).to_be_visible()
+    expect(p2.locator("#accept-password2")).to_have_count(0)  # no new password: the existing one
+    p2.fill("#accept-password", "not-the-password")
+    p2.click("#accept-submit")
+    expect(p2.locator("#invite-form-error")).to_contain_text("Wrong password")
+    p2.fill("#accept-password", PW)
+    p2.click("#accept-submit")
+    p2.wait_for_url("**/keywords**", timeout=20_000)
+    p2.click("#site-selector")
+    options = " | ".join(p2.get_by_role("option").all_inner_texts())
+    assert account.split()[-1] in options and other_account.split()[-1] in options  # sites of both accounts
+    ctx2.close()
+    page.reload()
+    expect(_member_row(page, other_owner).locator(".member-role")).to_contain_text("editor")
