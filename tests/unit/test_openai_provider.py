@@ -10,7 +10,8 @@ import pytest
 
 from igny8_app.ai import get_provider
 from igny8_app.ai.base import ClusterIn, ClusterRef, ContentIn, ImagePromptIn, KeywordIn, ProviderError, TaskIn
-from igny8_app.ai.openai_provider import OpenAIProvider, mask_key
+from igny8_app.ai.openai_provider import OpenAIProvider
+from igny8_app.ai.openai_replies import mask_key
 from igny8_app.ai.resilience import ProviderUnavailable, RetryPolicy, parse_retry_after
 from tests.fake_openai import FakeOpenAI, Fault
 
@@ -248,7 +249,7 @@ def test_image_url_download_failures_are_retried(fake, monkeypatch):
 
 
 def test_only_the_most_related_existing_clusters_are_offered_when_there_are_many():
-    from igny8_app.ai.openai_provider import relevant_existing
+    from igny8_app.ai.openai_replies import relevant_existing
 
     existing = [ClusterRef(i, f"Topic {i}", (f"filler{i} words",)) for i in range(1, 301)]
     existing[9] = ClusterRef(10, "Sourdough bread", ("sourdough starter", "rye bread"))
