@@ -6,14 +6,27 @@ with and without a trailing slash.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.datastructures import QueryParams
 from starlette.routing import Route
 
-from igny8_app.api.billing_routes import _ANY_METHOD, Call, endpoint, page_params
+from igny8_app.api import openapi_billing as doc
+from igny8_app.api.billing_routes import (
+    _ANY_METHOD,
+    Call,
+    body_bool,
+    body_text,
+    body_whole,
+    endpoint,
+    enum_param,
+    page_params,
+    path_id,
+)
 from igny8_app.db import read_session, write_session
-from igny8_app.domain.errors import Forbidden, ValidationError
+from igny8_app.domain.enums import CostUnit, InvoiceStatus, OperationType, PaymentStatus
+from igny8_app.domain.errors import Forbidden, NotFound, ValidationError
 from igny8_app.services import accounts, admin_billing, billing, invoices, payments
 
 PREFIX = "/api/v1/admin"
@@ -27,18 +40,11 @@ def authorize_admin(token: str | None, params: QueryParams, path: dict, body: di
         return Call(user.id, 0, params, path, body)
 
 
-def _str(body: dict, name: str, required: bool = True) -> str:
-    v = body.get(name)
-    if v is None and not required:
-        return ""
-    if not isinstance(v, str | int) or (required and not str(v).strip()):
-        raise ValidationError(f"'{name}' is required.")
-    return str(v)
-
-
 def _accounts(c: Call) -> Any:
     page, per_page = page_params(c)
     search = c.params.get("search", "")
+    if len(search) > doc.MAX_SEARCH:
+        raise ValidationError(f"'search' is too long (at most {doc.MAX_SEARCH} characters).")
     with read_session() as s:
         rows = admin_billing.accounts_overview(session=s, admin_user_id=c.user_id, search=search, limit=per_page,
                                                offset=(page - 1) * per_page)
@@ -49,8 +55,11 @@ def _accounts(c: Call) -> Any:
 def _adjust(c: Call) -> Any:
     with write_session() as s:
         return 201, admin_billing.adjust_credits(
-            session=s, admin_user_id=c.user_id, account_id=c.path["account_id"], amount=_str(c.body, "amount"),
-            reason=_str(c.body, "reason"), idempotency_key=_str(c.body, "idempotency_key"))
+            session=s, admin_user_id=c.user_id, account_id=path_id(c, "account_id", "Account"),
+            amount=body_whole(c.body, "amount", doc.AMOUNT_PATTERN, -10_000_000, 10_000_000, not_zero=True),
+            reason=body_text(c.body, "reason", required=True, pattern=doc.REQUIRED_TEXT_PATTERN),
+            idempotency_key=body_text(c.body, "idempotency_key", required=True, max_len=150,
+                                      pattern=doc.KEY_PATTERN))
 
 
 def _credit_costs(c: Call) -> Any:
@@ -63,10 +72,16 @@ def _credit_costs(c: Call) -> Any:
 
 
 def _update_cost(c: Call) -> Any:
+    operation = c.path["operation"]
+    if operation not in [o.value for o in OperationType]:
+        raise NotFound("No cost is configured for that operation.")
+    cost = body_whole(c.body, "credits_cost", doc.COST_PATTERN, 0, admin_billing.MAX_COST)
+    unit = c.body.get("unit")
+    if unit not in [u.value for u in CostUnit]:
+        raise ValidationError(f"'unit' must be one of: {', '.join(u.value for u in CostUnit)}.")
     with write_session() as s:
-        cfg = admin_billing.update_cost(session=s, admin_user_id=c.user_id, operation_type=c.path["operation"],
-                                        credits_cost=_str(c.body, "credits_cost"), unit=_str(c.body, "unit"),
-                                        is_active=bool(c.body.get("is_active", True)))
+        cfg = admin_billing.update_cost(session=s, admin_user_id=c.user_id, operation_type=operation,
+                                        credits_cost=cost, unit=unit, is_active=body_bool(c.body, "is_active", True))
         return {"operation_type": cfg.operation_type, "credits_cost": cfg.credits_cost, "unit": cfg.unit,
                 "is_active": cfg.is_active}
 
@@ -74,20 +89,22 @@ def _update_cost(c: Call) -> Any:
 def _payments(c: Call) -> Any:
     page, per_page = page_params(c)
     with read_session() as s:
-        rows, total = payments.list_payments(session=s, account_id=None, status=c.params.get("status") or None,
+        rows, total = payments.list_payments(session=s, account_id=None,
+                                             status=enum_param(c.params, "status", [x.value for x in PaymentStatus]),
                                              limit=per_page, offset=(page - 1) * per_page)
     return {"page": page, "per_page": per_page, "total": total, "results": rows}
 
 
 def _review(approve: bool):  # noqa: ANN202
     def handle(c: Call) -> Any:
+        payment_id = path_id(c, "payment_id", "Payment")
+        note = (body_text(c.body, "note", required=False) if approve
+                else body_text(c.body, "note", required=True, pattern=doc.REQUIRED_TEXT_PATTERN))
         with write_session() as s:
             if approve:
-                p = payments.approve(session=s, payment_id=c.path["payment_id"], admin_user_id=c.user_id,
-                                     note=_str(c.body, "note", required=False))
+                p = payments.approve(session=s, payment_id=payment_id, admin_user_id=c.user_id, note=note)
             else:
-                p = payments.reject(session=s, payment_id=c.path["payment_id"], admin_user_id=c.user_id,
-                                    note=_str(c.body, "note"))
+                p = payments.reject(session=s, payment_id=payment_id, admin_user_id=c.user_id, note=note)
             return payments.payment_dict(p)
 
     handle.__name__ = "approve_payment" if approve else "reject_payment"
@@ -97,20 +114,21 @@ def _review(approve: bool):  # noqa: ANN202
 def _invoices(c: Call) -> Any:
     page, per_page = page_params(c)
     with read_session() as s:
-        rows, total = invoices.list_invoices(session=s, account_id=None, status=c.params.get("status") or None,
+        rows, total = invoices.list_invoices(session=s, account_id=None,
+                                             status=enum_param(c.params, "status", [x.value for x in InvoiceStatus]),
                                              limit=per_page, offset=(page - 1) * per_page)
     return {"page": page, "per_page": per_page, "total": total, "results": rows}
 
 
 def _invoice_action(target: str):  # noqa: ANN202
     def handle(c: Call) -> Any:
+        invoice_id = path_id(c, "invoice_id", "Invoice")
+        note = body_text(c.body, "note", required=False).strip() or None
         with write_session() as s:
             if target == "paid":
-                inv = invoices.mark_paid(session=s, invoice_id=c.path["invoice_id"], created_by=c.user_id,
-                                         note=_str(c.body, "note", required=False) or None)
+                inv = invoices.mark_paid(session=s, invoice_id=invoice_id, created_by=c.user_id, note=note)
             else:
-                inv = invoices.transition(session=s, invoice_id=c.path["invoice_id"], target=target,
-                                          note=_str(c.body, "note", required=False) or None)
+                inv = invoices.transition(session=s, invoice_id=invoice_id, target=target, note=note)
             return invoices.invoice_dict(inv)
 
     handle.__name__ = f"invoice_{target}"
@@ -122,28 +140,40 @@ def _packages(c: Call) -> Any:
         return {"results": [payments.package_dict(p) for p in payments.list_packages(session=s, active_only=False)]}
 
 
+def _price(body: dict) -> str:
+    v = body.get("price")
+    if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000:
+        return str(v)
+    if isinstance(v, str) and re.fullmatch(doc.PRICE_PATTERN[1:-1], v):
+        return v
+    raise ValidationError("'price' must be an amount like 79 or '79.00', from 0.01 to 1,000,000.")
+
+
 def _save_package(c: Call) -> Any:
+    package_id = path_id(c, "package_id", "Package") if "package_id" in c.path else None
+    name = body_text(c.body, "name", required=True, max_len=120, pattern=doc.REQUIRED_TEXT_PATTERN)
+    n_credits = body_whole(c.body, "credits", doc.CREDITS_PATTERN, 1, 100_000_000)
+    price, is_active = _price(c.body), body_bool(c.body, "is_active", True)
     with write_session() as s:
-        pkg = admin_billing.save_package(session=s, admin_user_id=c.user_id, package_id=c.path.get("package_id"),
-                                         name=_str(c.body, "name"), credits=_str(c.body, "credits"),
-                                         price=_str(c.body, "price"), is_active=bool(c.body.get("is_active", True)))
-        return (200 if c.path.get("package_id") else 201), payments.package_dict(pkg)
+        pkg = admin_billing.save_package(session=s, admin_user_id=c.user_id, package_id=package_id, name=name,
+                                         credits=n_credits, price=price, is_active=is_active)
+        return (200 if package_id else 201), payments.package_dict(pkg)
 
 
 ENDPOINTS = [
     ("accounts", "GET", _accounts),
-    ("accounts/{account_id:int}/adjust", "POST", _adjust),
+    ("accounts/{account_id}/adjust", "POST", _adjust),  # path ids: path_id() answers a JSON 404
     ("credit-costs", "GET", _credit_costs),
     ("credit-costs/{operation}", "POST", _update_cost),
     ("payments", "GET", _payments),
-    ("payments/{payment_id:int}/approve", "POST", _review(True)),
-    ("payments/{payment_id:int}/reject", "POST", _review(False)),
+    ("payments/{payment_id}/approve", "POST", _review(True)),
+    ("payments/{payment_id}/reject", "POST", _review(False)),
     ("invoices", "GET", _invoices),
-    ("invoices/{invoice_id:int}/mark-paid", "POST", _invoice_action("paid")),
-    ("invoices/{invoice_id:int}/void", "POST", _invoice_action("void")),
+    ("invoices/{invoice_id}/mark-paid", "POST", _invoice_action("paid")),
+    ("invoices/{invoice_id}/void", "POST", _invoice_action("void")),
     ("credit-packages", "GET", _packages),
     ("credit-packages/new", "POST", _save_package),
-    ("credit-packages/{package_id:int}", "POST", _save_package),
+    ("credit-packages/{package_id}", "POST", _save_package),
 ]
 
 routes = [

@@ -8,6 +8,8 @@ answers with and without a trailing slash; a wrong method gets a JSON 405.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,27 +20,102 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from igny8_app.api import openapi_billing as doc
 from igny8_app.api.common import bearer_token, error_response
 from igny8_app.api.files import invoice_pdf_bytes, pdf_response, usage_csv_response
 from igny8_app.db import read_session, write_session
+from igny8_app.domain.enums import OperationType, PaymentMethod
 from igny8_app.domain.errors import DomainError, NotFound, ValidationError
 from igny8_app.domain.roles import Permission
+from igny8_app.models import Account
 from igny8_app.services import accounts, billing, billing_profile, invoices, payments, stripe_billing, usage
 
 PREFIX = "/api/v1/billing"
-MAX_ID = 2**31 - 1
+MAX_ID = doc.MAX_ID
+MAX_BODY_BYTES = 64 * 1024  # the largest body these endpoints take is a few hundred bytes
+_DIGITS = re.compile("[0-9]{1,10}")  # ASCII only: str.isdigit() also takes '²' and '٣', which int() refuses
 _ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def int_param(params: QueryParams, name: str, *, default: int | None = None, lo: int = 1, hi: int = MAX_ID) -> int:
+    """A whole-number query parameter: plain ASCII digits within [lo, hi]; absent means ``default``
+    (required when there is none); present but empty, or anything else, is a clear 422."""
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         if default is None:
             raise ValidationError(f"The query parameter '{name}' is required.")
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
-        raise ValidationError(f"'{name}' must be an integer between {lo} and {hi}.")
+    if not _DIGITS.fullmatch(raw) or not lo <= int(raw) <= hi:
+        raise ValidationError(f"'{name}' must be a whole number between {lo:,} and {hi:,}.")
     return int(raw)
+
+
+def path_id(c: Call, name: str, what: str) -> int:
+    """A path id (``/invoices/{invoice_id}``): anything but an id in range names nothing, a 404."""
+    raw = str(c.path.get(name, ""))
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
+        raise NotFound(f"{what} not found.")
+    return int(raw)
+
+
+def enum_param(params: QueryParams, name: str, values: list[str]) -> str | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if raw not in values:
+        raise ValidationError(f"'{name}' must be one of: {', '.join(values)}.")
+    return raw
+
+
+def pattern_param(params: QueryParams, name: str, pattern: str, message: str) -> str | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if not re.fullmatch(pattern.removeprefix("^").removesuffix("$"), raw):
+        raise ValidationError(message)
+    return raw
+
+
+def _fullmatch(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
+
+
+def body_whole(body: dict[str, Any], name: str, pattern: str, lo: int, hi: int, *, not_zero: bool = False) -> int:
+    """A whole number sent as a JSON integer or as a string of digits (documented pattern)."""
+    v = body.get(name)
+    if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi and not (not_zero and v == 0):
+        return v
+    if isinstance(v, str) and _fullmatch(pattern, v):
+        return int(v)
+    if v is None:
+        raise ValidationError(f"'{name}' is required.")
+    zero = ", not 0" if not_zero else ""
+    raise ValidationError(f"'{name}' must be a whole number from {lo:,} to {hi:,}{zero}.")
+
+
+def body_text(body: dict[str, Any], name: str, *, required: bool, max_len: int = doc.MAX_NOTE,
+              pattern: str | None = None) -> str:
+    """A string field: absent is '' unless required; never NUL, at most ``max_len`` characters."""
+    if name not in body and not required:
+        return ""
+    v = body.get(name)
+    if not isinstance(v, str):
+        raise ValidationError(f"'{name}' is required (text)." if v is None else f"'{name}' must be text.")
+    if "\x00" in v:
+        raise ValidationError(f"'{name}' contains a NUL character.")
+    if len(v) > max_len:
+        raise ValidationError(f"'{name}' is too long (at most {max_len:,} characters).")
+    if pattern and not _fullmatch(pattern, v):
+        raise ValidationError(f"'{name}' is required: it cannot be blank." if pattern == doc.REQUIRED_TEXT_PATTERN
+                              else f"'{name}' is not valid.")
+    return v
+
+
+def body_bool(body: dict[str, Any], name: str, default: bool) -> bool:
+    v = body.get(name, default)
+    if not isinstance(v, bool):
+        raise ValidationError(f"'{name}' must be true or false.")
+    return v
 
 
 @dataclass(frozen=True)
@@ -53,7 +130,7 @@ class Call:
 def authorize(token: str | None, params: QueryParams, path: dict, body: dict) -> Call:
     with write_session() as s:
         user = accounts.resolve_api_token(session=s, token=token)
-        if params.get("account_id"):
+        if "account_id" in params:
             account_id = int_param(params, "account_id")
         else:
             mine = accounts.user_accounts(session=s, user=user)
@@ -61,6 +138,8 @@ def authorize(token: str | None, params: QueryParams, path: dict, body: dict) ->
                 raise ValidationError("Pass 'account_id': you belong to several accounts (or none).")
             account_id = mine[0][0].id
         accounts.authorize_account(session=s, user=user, account_id=account_id, permission=Permission.MANAGE)
+        if s.get(Account, account_id) is None:  # a platform admin may name any id: one that is not there
+            raise NotFound("Account not found.")
         return Call(user.id, account_id, params, path, body)
 
 
@@ -71,14 +150,23 @@ def endpoint(method: str, handler: Callable[[Call], Any], auth: Callable[..., An
         if request.method not in allowed:
             return JSONResponse({"error": "method_not_allowed", "detail": f"Use {method} for this endpoint."},
                                 status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
+        for name, value in request.query_params.multi_items():
+            if "\x00" in name or "\x00" in value:
+                return error_response(ValidationError(f"The query parameter '{name.strip(chr(0))}' contains a NUL "
+                                                      "character."))
         body: dict[str, Any] = {}
-        if method == "POST" and (await request.body()):
-            try:
-                body = await request.json()
-            except ValueError:
-                return error_response(ValidationError("The request body must be JSON."))
-            if not isinstance(body, dict):
-                return error_response(ValidationError("The request body must be a JSON object."))
+        if method == "POST":
+            raw = await request.body()
+            if len(raw) > MAX_BODY_BYTES:
+                return JSONResponse({"error": "too_large", "detail": f"The request body is larger than "
+                                     f"{MAX_BODY_BYTES // 1024} KiB."}, status_code=413)
+            if raw.strip():
+                try:
+                    body = json.loads(raw)
+                except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+                    return error_response(ValidationError("The request body must be JSON."))
+                if not isinstance(body, dict):
+                    return error_response(ValidationError("The request body must be a JSON object."))
         try:
             def run() -> Any:
                 return handler(auth(bearer_token(request), request.query_params, dict(request.path_params), body))
@@ -100,8 +188,13 @@ def page_params(c: Call) -> tuple[int, int]:
 
 def usage_filter(c: Call) -> usage.UsageFilter:
     p = c.params
+    for name in ("from", "to"):
+        pattern_param(p, name, doc.DATE_PATTERN, f"'{name}' must be a date like 2026-01-31.")
+    site_id = int_param(p, "site_id") if "site_id" in p else None
+    enum_param(p, "operation", [o.value for o in OperationType])
+    pattern_param(p, "run_id", "^[A-Za-z0-9_-]{1,64}$", "'run_id' must be 1 to 64 letters, digits, '-' or '_'.")
     return usage.UsageFilter.parse(date_from=p.get("from"), date_to=p.get("to"), operation=p.get("operation"),
-                                   site_id=p.get("site_id"), run_id=p.get("run_id"))
+                                   site_id=site_id, run_id=p.get("run_id"))
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -129,8 +222,9 @@ def _transactions(c: Call) -> Any:
 
 
 def _usage(c: Call) -> Any:
-    if c.params.get("format") == "csv":
-        return usage_csv_response(c.account_id, usage_filter(c))
+    f = usage_filter(c)  # checked in both formats: a bad parameter is never silently ignored
+    if enum_param(c.params, "format", ["json", "csv"]) == "csv":
+        return usage_csv_response(c.account_id, f)
     days = int_param(c.params, "days", default=30, hi=366)
     with read_session() as s:
         return {"account_id": c.account_id, "days": usage.daily_usage(session=s, account_id=c.account_id, days=days),
@@ -147,16 +241,18 @@ def _invoices(c: Call) -> Any:
 
 def _invoice(c: Call) -> Any:
     with read_session() as s:
-        view = invoices.get_invoice(session=s, invoice_id=c.path["invoice_id"], account_id=c.account_id)
+        view = invoices.get_invoice(session=s, invoice_id=path_id(c, "invoice_id", "Invoice"),
+                                    account_id=c.account_id)
         return {**invoices.invoice_dict(view.invoice, view.account_name),
                 "billing_profile": view.invoice.billing_snapshot,
                 "lines": [invoices.line_dict(x, view.invoice.currency) for x in view.lines]}
 
 
 def _invoice_pdf(c: Call) -> Any:
+    invoice_id = path_id(c, "invoice_id", "Invoice")
     with read_session() as s:  # scope to the account first: another account's invoice is a 404
-        invoices.get_invoice(session=s, invoice_id=c.path["invoice_id"], account_id=c.account_id)
-    number, data = invoice_pdf_bytes(c.user_id, c.path["invoice_id"])
+        invoices.get_invoice(session=s, invoice_id=invoice_id, account_id=c.account_id)
+    number, data = invoice_pdf_bytes(c.user_id, invoice_id)
     return pdf_response(number, data)
 
 
@@ -170,9 +266,12 @@ def _payments(c: Call) -> Any:
 
 def _buy(c: Call) -> Any:
     package_id = c.body.get("package_id")
-    if not isinstance(package_id, int) or isinstance(package_id, bool):
-        raise ValidationError("'package_id' (an integer) is required.")
-    if c.body.get("method") == "stripe":  # Stripe Checkout: send the customer to checkout_url
+    if not isinstance(package_id, int) or isinstance(package_id, bool) or not 1 <= package_id <= MAX_ID:
+        raise ValidationError("'package_id' (a package's id, a whole number) is required.")
+    method = c.body.get("method", PaymentMethod.BANK_TRANSFER.value)
+    if method not in [m.value for m in PaymentMethod]:
+        raise ValidationError(f"'method' must be one of: {', '.join(m.value for m in PaymentMethod)}.")
+    if method == PaymentMethod.STRIPE.value:  # Stripe Checkout: send the customer to checkout_url
         co = stripe_billing.start_checkout(account_id=c.account_id, package_id=package_id)
         with read_session() as s:
             inv = invoices.get_invoice(session=s, invoice_id=co.invoice_id, account_id=c.account_id).invoice
@@ -181,7 +280,7 @@ def _buy(c: Call) -> Any:
                          "checkout_url": co.url}
     with write_session() as s:
         inv, pay = payments.buy_package(session=s, account_id=c.account_id, package_id=package_id,
-                                        method=c.body.get("method") or "bank_transfer")
+                                        method=method)
         return 201, {"invoice": invoices.invoice_dict(inv), "payment": payments.payment_dict(pay, inv.number),
                      "bank_instructions": payments.bank_instructions(pay)}
 
@@ -196,22 +295,12 @@ ENDPOINTS: list[tuple[str, str, Callable[[Call], Any]]] = [
     ("transactions", "GET", _transactions),
     ("usage", "GET", _usage),
     ("invoices", "GET", _invoices),
-    ("invoices/{invoice_id:int}", "GET", _invoice),
-    ("invoices/{invoice_id:int}/pdf", "GET", _invoice_pdf),
+    ("invoices/{invoice_id}", "GET", _invoice),  # ids are checked by path_id: a bad one is a JSON 404
+    ("invoices/{invoice_id}/pdf", "GET", _invoice_pdf),
     ("payments", "GET", _payments),
     ("payments/buy", "POST", _buy),
     ("credit-packages", "GET", _packages),
 ]
-
-
-def _not_found_on_bad_id(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
-    def wrapped(c: Call) -> Any:
-        if "invoice_id" in c.path and not 1 <= int(c.path["invoice_id"]) <= MAX_ID:
-            raise NotFound("Invoice not found.")
-        return handler(c)
-
-    wrapped.__name__ = handler.__name__
-    return wrapped
 
 
 async def stripe_webhook(request: Request) -> Response:
@@ -232,7 +321,7 @@ async def stripe_webhook(request: Request) -> Response:
 
 
 routes = [
-    Route(f"{PREFIX}/{name}{slash}", endpoint(method, _not_found_on_bad_id(handler)), methods=_ANY_METHOD,
+    Route(f"{PREFIX}/{name}{slash}", endpoint(method, handler), methods=_ANY_METHOD,
           name=f"billing_{name}{slash and '_slash'}")
     for name, method, handler in ENDPOINTS
     for slash in ("", "/")

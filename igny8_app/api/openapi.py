@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from igny8_app.api import openapi_billing
 from igny8_app.domain.enums import EventLevel, PauseReason, RequestedAction, RunStatus
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -208,17 +209,24 @@ PATHS: dict[str, dict[str, Any]] = {
     }},
 }
 
+# The billing and platform admin APIs (api/openapi_billing.py), documented in their own module.
+PATHS.update(openapi_billing.PATHS)
+SCHEMAS.update(openapi_billing.SCHEMAS)
+SCHEMAS["Error"]["properties"]["error"]["enum"].extend(openapi_billing.ERROR_CODES)
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "IGNY8 Automation API", "version": "1.0.0",
-             "description": "Automation runs for a site. Authenticate with `Authorization: Bearer <api token>` "
+             "description": "Automation runs for a site, an account's billing, and the platform admin's "
+                            "billing tools. Authenticate with `Authorization: Bearer <api token>` "
                             "(create one with `igny8 api-token`). Errors are `{\"error\": code, \"detail\": message}`."},
     "servers": [{"url": "/"}],
     "security": [{"bearerAuth": []}],
     "paths": PATHS,
     "components": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                           "description": "An API token from `igny8 api-token`."}},
+                                           "description": "An API token from `igny8 api-token`."},
+                            **openapi_billing.SECURITY_SCHEMES},
         "schemas": SCHEMAS,
     },
 }

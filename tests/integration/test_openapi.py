@@ -3,6 +3,8 @@ that breaks the document (status codes, content types, schemas), on SQLite and P
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -12,11 +14,11 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from igny8_app import db as dbmod
-from igny8_app.api import automation_routes, openapi
+from igny8_app.api import admin_routes, automation_routes, billing_routes, openapi, openapi_billing
 from igny8_app.services import accounts, automation, keywords
 from tests.factories import make_account, make_site, make_user
 
-APP = Starlette(routes=[*automation_routes.routes, *openapi.routes])
+APP = Starlette(routes=[*automation_routes.routes, *openapi.routes, *billing_routes.routes, *admin_routes.routes])
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -24,31 +26,37 @@ def mounted_api_routes() -> list[Route]:
     """The /api/v1 routes of the real app (the Starlette app that Reflex's api_transformer mounts)."""
     from igny8_app.igny8_app import api
 
-    # /api/v1/billing and /api/v1/admin are separate APIs (igny8_app/api/billing_routes.py, admin_routes.py),
-    # covered by tests/integration/test_billing_api.py; this document describes the automation API.
     # /api/v1/health (no token, no site: for load balancers) is covered by tests/integration/test_system.py.
     return [r for r in api.routes if isinstance(r, Route) and r.path.startswith("/api/v1/")
-            and not r.path.startswith(("/api/v1/billing/", "/api/v1/admin/", "/api/v1/health"))]
+            and not r.path.startswith("/api/v1/health")]
 
 
 def test_document_paths_are_exactly_the_mounted_routes() -> None:
     mounted = {r.path for r in mounted_api_routes()}
     documented = set(openapi.openapi_document()["paths"])
     assert {p.rstrip("/") for p in mounted} == documented
+    assert not any(":" in p for p in mounted)  # no path convertor: a malformed id gets the API's JSON 404
     automation = {p for p in documented if p.startswith("/api/v1/automation/")}
     assert len(automation) == len(automation_routes.ENDPOINTS) == 13
-    for path in automation:  # each answers with and without the trailing slash
+    billing = {p for p in documented if p.startswith("/api/v1/billing/")}
+    admin = {p for p in documented if p.startswith("/api/v1/admin/")}
+    assert len(billing) == len(billing_routes.ENDPOINTS) + 1 == 10  # + the Stripe webhook
+    assert len(admin) == len(admin_routes.ENDPOINTS) == 13
+    for path in automation | billing | admin:  # each answers with and without the trailing slash
         assert {path, path + "/"} <= mounted
 
 
 def test_documented_methods_are_the_ones_served() -> None:
-    """Without a token, the documented method is refused for want of one (401); any other gets 405."""
+    """Without a token, the documented method is refused for want of one (401); any other gets 405.
+    (The Stripe webhook takes no token: unconfigured, as here, it answers 404.)"""
     client = TestClient(APP)
     for path, ops in openapi.openapi_document()["paths"].items():
+        url = re.sub(r"\{\w+_id\}", "1", path).replace("{operation}", "ideas")
         for method in METHODS:
-            r = client.request(method, path, params={"site_id": 1})
+            r = client.request(method, url, params={"site_id": 1})
             if method.lower() in ops:
-                assert r.status_code == (200 if path == openapi.OPENAPI_PATH else 401), (method, path, r.text)
+                expected = {openapi.OPENAPI_PATH: 200, openapi_billing.WEBHOOK_PATH: 404}.get(path, 401)
+                assert r.status_code == expected, (method, path, r.text)
             else:
                 assert r.status_code == 405, (method, path, r.status_code)
 
@@ -62,7 +70,7 @@ def test_document_is_served_and_well_formed() -> None:
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             codes = set(op["responses"])
-            if path == openapi.OPENAPI_PATH:
+            if not path.startswith("/api/v1/automation/"):  # billing/admin: test_openapi_billing.py
                 continue
             assert {"401", "404", "422"} <= codes, (method, path)
             assert (method == "post") == ("409" in codes or path.endswith("retry_failed")), (method, path)
