@@ -12,6 +12,7 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from igny8_app.api import system_routes
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import Conflict
 from igny8_app.models import AutomationRun, RunEvent, SiteLock, User, utcnow
@@ -22,7 +23,7 @@ from tests.conftest import free_port
 from tests.engine_helpers import seed_site, start_workers, wait_until
 from tests.factories import make_user
 
-API = Starlette(routes=__import__("igny8_app.api.system_routes", fromlist=["routes"]).routes)
+API = Starlette(routes=system_routes.routes)
 
 
 @pytest.fixture
