@@ -54,6 +54,7 @@ OPERATIONS = ("clustering", "ideas", "content", "image_prompts", "images")
 MAX_CONTEXT_IN_PROMPT = 150
 MAX_ARTICLE_CHARS_IN_PROMPT = 6000
 UNAVAILABLE_STATUS = frozenset({401, 403, 404})
+STOP_CHECK_S = 0.25  # how often a retry wait checks ``should_stop`` (a cheap database read in the run loop)
 SYSTEM = ("You are the content-planning engine of an SEO automation tool. Reply with exactly one JSON "
           "object and nothing else (no prose, no code fences). It must validate against this JSON "
           "schema:\n{schema}")
@@ -126,6 +127,8 @@ class OpenAIProvider:
         self.dropped: set[str] = set()  # optional parameters the server refused (see OPTIONAL_PARAMS)
         if sleeper is None:
             sleeper = interruptible_sleeper(should_stop) if should_stop is not None else time.sleep
+        elif should_stop is not None:  # both: retry waits end on either (a pause need not wait out a Retry-After)
+            sleeper = _either(sleeper, interruptible_sleeper(should_stop, poll_s=STOP_CHECK_S))
         self.sleeper = sleeper
         self.rng = rng or random.Random()
         # local servers need no key, but the SDK insists on one
@@ -346,6 +349,22 @@ class OpenAIProvider:
         reply = (resp.choices[0].message.content or "").strip() if getattr(resp, "choices", None) else ""
         return {"ok": True, "model": model, "latency_ms": ms,
                 "message": f"Connected to {self.base_url or 'api.openai.com'}: {model} replied {reply[:40]!r} in {ms} ms."}
+
+
+def _either(first: Sleeper, second: Callable[[float], bool]) -> Callable[[float], bool]:
+    """A sleeper interrupted by either of two: waits in slices of STOP_CHECK_S through both."""
+
+    def wait(seconds: float) -> bool:
+        deadline = time.monotonic() + max(seconds, 0.0)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            step = min(STOP_CHECK_S, left)
+            if first(0) or second(step):
+                return True
+
+    return wait
 
 
 def _error_param(exc: openai.APIStatusError) -> str | None:

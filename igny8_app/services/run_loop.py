@@ -203,7 +203,8 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
             release(lease)
             return "released"
         if provider is None:  # once per job: the account's AI settings over the environment's
-            provider = ai_settings.provider_for_account(account_id, sleeper=sleeper)
+            provider = ai_settings.provider_for_account(account_id, sleeper=sleeper,
+                                                        should_stop=stop_requested)
         worked += 1
         outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id,
                              credit_cap=cfg.get("max_credits_per_run"))

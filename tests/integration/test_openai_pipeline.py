@@ -257,3 +257,32 @@ def test_rq_workers_run_the_pipeline_through_the_sdk(fake, db, redis, tmp_path):
     first, second, third = fake.calls(CHAT)[:3]
     assert first.body == second.body == third.body  # the 429 and the 500 were retried
     assert second.at - first.at >= 0.2
+
+
+def test_a_pause_during_a_retry_wait_takes_effect_without_waiting_it_out(fake, site, monkeypatch):
+    """A 429 asks for 5 minutes; the operator pauses meanwhile: the run pauses (the item stays queued,
+    nothing charged) instead of sleeping out the Retry-After, and a resume finishes the run."""
+    import threading
+
+    from tests.engine_helpers import wait_until
+
+    monkeypatch.setattr(run_loop, "CIRCUIT_WAIT_S", (0.0,))
+    monkeypatch.setenv("OPENAI_MAX_RETRY_AFTER_S", "600")
+    fake.script(CHAT, Fault(429, {"Retry-After": "300"}))
+    started = _start(site["site_id"])
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(execute_run(started.id)), daemon=True)
+    worker.start()
+    wait_until(lambda: len(fake.requests) >= 1, timeout=60, interval=0.05, what="the first AI request")
+    automation.pause_run(run_id=started.run_id)
+    worker.join(timeout=120)  # far less than the 300 s the server asked for
+    assert outcome == ["paused"]
+    assert len(fake.requests) == 1  # the retry never happened
+    with read_session() as s:
+        run = s.get(AutomationRun, started.id)
+        assert (run.status, run.pause_reason) == ("paused", "operator")
+        assert s.execute(sa.select(sa.func.count()).select_from(Keyword).where(
+            Keyword.site_id == site["site_id"], Keyword.status == "new")).scalar_one() == 24
+        assert not s.exec(select(CreditTransaction).where(CreditTransaction.run_id == started.run_id)).all()
+    automation.resume_run(run_id=started.run_id)
+    assert execute_run(started.id) == "completed"
