@@ -39,6 +39,17 @@ def main() -> None:
     if not static_index.exists():
         sys.exit(f"{static_index} is missing: run scripts/build_frontend.sh first")
 
+    # Backend worker processes. Reflex would start 2 x cores + 1 of them when a Redis URL is set;
+    # we choose: one process unless IGNY8_WEB_WORKERS says otherwise. More than one needs the Redis
+    # state manager (REFLEX_REDIS_URL), since each process would otherwise keep its own states.
+    workers = int(os.environ.get("IGNY8_WEB_WORKERS", "1"))
+    if workers < 1:
+        sys.exit("IGNY8_WEB_WORKERS must be at least 1")
+    if workers > 1 and not os.environ.get("REFLEX_REDIS_URL"):
+        sys.exit("IGNY8_WEB_WORKERS > 1 needs REFLEX_REDIS_URL (Reflex's Redis state manager): "
+                 "each worker process would otherwise keep its own copy of every user's state")
+    os.environ["GRANIAN_WORKERS"] = str(workers)
+
     # Same switches `reflex run --env prod` sets before it starts the backend.
     os.environ["REFLEX_ENV_MODE"] = "prod"
     os.environ["REFLEX_SKIP_COMPILE"] = "true"  # the backend must not rewrite .web
@@ -48,7 +59,8 @@ def main() -> None:
 
     config = get_config()
     host = args.host or config.backend_host
-    print(f"IGNY8 serving on http://{host}:{args.port} (page, /_event websocket, API)", flush=True)
+    print(f"IGNY8 serving on http://{host}:{args.port} (page, /_event websocket, API; "
+          f"{workers} worker process{'es' if workers > 1 else ''})", flush=True)
     rx_exec.run_backend_prod(
         host,
         args.port,

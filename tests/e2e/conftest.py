@@ -45,12 +45,24 @@ def smtp_sink():
         yield sink
 
 
+#: E2E_WEB_WORKERS=2 runs the live app as it would scaled out (Reflex's Redis state manager, two
+#: backend worker processes), so the e2e tests check that events and pushed progress reach a
+#: browser whichever process holds its socket. The default (1) is the in-memory single process:
+#: in the scaled mode 43 of 45 e2e tests passed, and two logins did not hydrate the header within
+#: 5 s on a loaded machine (an open scale-out item; see the session note).
+WEB_WORKERS = int(os.environ.get("E2E_WEB_WORKERS", "1"))
+
+
 @pytest.fixture(scope="session")
 def live_app(live_redis_url, tmp_path_factory, fake_stripe_api, smtp_sink):
+    scale = {"IGNY8_WEB_WORKERS": str(WEB_WORKERS)}
+    if WEB_WORKERS > 1:
+        scale["REFLEX_REDIS_URL"] = re.sub(r"/\d+$", "/1", live_redis_url) if live_redis_url.endswith("/0") \
+            else live_redis_url
     app = start_live_app(data_dir=tmp_path_factory.mktemp("live"), redis_url=live_redis_url, workers=2,
                          extra_env={"OFFLINE_AI_DELAY_MS": "120", "RUN_HEARTBEAT_TIMEOUT_S": "10",
                                     "STRIPE_SECRET_KEY": "sk_test_e2e", "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-                                    "STRIPE_API_BASE": fake_stripe_api.base, "SMTP_URL": smtp_sink.url})
+                                    "STRIPE_API_BASE": fake_stripe_api.base, "SMTP_URL": smtp_sink.url, **scale})
     yield app
     stop_live_app(app)
 
