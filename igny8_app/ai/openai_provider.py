@@ -54,6 +54,7 @@ OPERATIONS = ("clustering", "ideas", "content", "image_prompts", "images")
 MAX_CONTEXT_IN_PROMPT = 150
 MAX_ARTICLE_CHARS_IN_PROMPT = 6000
 UNAVAILABLE_STATUS = frozenset({401, 403, 404})
+OFFLINE_IMAGES = "offline"  # OPENAI_IMAGE_MODEL=offline: draw images with the offline renderer
 STOP_CHECK_S = 0.25  # how often a retry wait checks ``should_stop`` (a cheap database read in the run loop)
 SYSTEM = ("You are the content-planning engine of an SEO automation tool. Reply with exactly one JSON "
           "object and nothing else (no prose, no code fences). It must validate against this JSON "
@@ -286,6 +287,10 @@ class OpenAIProvider:
 
     def render_image(self, prompt: ImagePromptIn) -> ProviderResult[ImageOut]:
         model = self.models["images"]
+        if model == OFFLINE_IMAGES:  # text from the server, images drawn locally (servers without images)
+            from igny8_app.ai.offline import OfflineProvider
+
+            return OfflineProvider(delay_ms=0).render_image(prompt)
         text = self._render("images", {"prompt": prompt.prompt.strip().rstrip("."), "title": prompt.title})
         kwargs: dict[str, Any] = {"model": model, "prompt": text, "n": 1, "size": self.image_size,
                                   "timeout": self.timeout_s}

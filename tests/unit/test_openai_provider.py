@@ -276,3 +276,11 @@ def test_a_refused_optional_parameter_is_dropped_and_remembered(fake):
     fake.script(CHAT, Fault(400, body={"error": {"message": "context length exceeded", "param": "messages"}}))
     with pytest.raises(ProviderError, match="HTTP 400: context length exceeded"):
         p.generate_ideas(CLUSTER, 1)
+
+
+def test_image_model_offline_draws_images_locally_for_servers_without_an_images_endpoint(fake):
+    p = provider(fake, models={"images": "offline"})
+    res = p.render_image(ImagePromptIn(prompt="A lake", title="Lakes", image_type="featured"))
+    assert (res.value.format, res.value.width, res.value.height) == ("png", 1200, 630)
+    assert res.usage.model == "offline-deterministic" and res.usage.images == 1
+    assert fake.calls(IMAGES) == []
