@@ -75,7 +75,8 @@ def _provider_form() -> rx.Component:
                 _hint("api_key", ""),
                 spacing="1", width="100%",
             ),
-            rx.grid(*[_input(MODEL_LABELS[f], f"model_{f}", "Empty: " + S.ai_defaults.get(f"model_{f}", ""),
+            rx.grid(*[_input(MODEL_LABELS[f], f"model_{f}", "Empty: " + S.ai_defaults.get(f"model_{f}", "") + (
+                                 ". 'offline' draws images locally (servers without images)" if f == "images" else ""),
                              placeholder=S.ai_defaults.get(f"model_{f}", "")) for f in MODEL_FIELDS],
                     columns="2", spacing="3", width="100%"),
             rx.hstack(
