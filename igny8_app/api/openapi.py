@@ -56,15 +56,16 @@ _CONFIG_FIELDS: dict[str, Any] = {
     "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly"]},
     "scheduled_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
                        "description": "HH:MM in the account's timezone."},
-    "weekday": {**_NINT, "minimum": 0, "maximum": 6, "description": "0 = Monday; for weekly."},
-    "month_day": {**_NINT, "minimum": 1, "maximum": 28, "description": "For monthly."},
+    "weekday": {**_NINT, "minimum": 0, "maximum": 6, "description": "0 = Monday; for weekly (default Monday)."},
+    "month_day": {**_NINT, "minimum": 1, "maximum": 28, "description": "For monthly (default the 1st)."},
     "stage_1_batch_size": {"type": "integer", "minimum": 1, "maximum": 100},
     **{f"stage_{n}_batch_size": {"type": "integer", "minimum": 1, "maximum": 50} for n in range(2, 7)},
     "within_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
     "between_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
     **{f"max_{n}_per_run": {**_NINT, "minimum": 1, "maximum": 1_000_000}
        for n in ("keywords", "clusters", "ideas", "tasks", "content", "images")},
-    "max_credits_per_run": {**_NINT, "minimum": 1, "description": "At most the account's balance when set."},
+    "max_credits_per_run": {**_NINT, "minimum": 1, "description": "At most the account's balance when set "
+                                                                  "(409 `conflict` when above it)."},
     "in_article_images": {"type": "integer", "minimum": 0, "maximum": 5},
     "review_after_stages": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 5},
                             "description": "Stages after which the run pauses for review."},
@@ -200,7 +201,7 @@ PATHS: dict[str, dict[str, Any]] = {
                                    _ref("Config"), [])},
     f"{_AUTO}/update_config": {"put": {**_op(
         "updateConfig", "Change any of the site's settings; all are validated first, nothing is saved on error.",
-        _ref("Config"), [], errors=("401", "403", "404", "422"), role="admin"),
+        _ref("Config"), [], errors=("401", "403", "404", "409", "422"), role="admin"),
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ConfigUpdate")}}}}},
     OPENAPI_PATH: {"get": {
         "operationId": "openapi", "summary": "This document.", "tags": ["meta"], "security": [],

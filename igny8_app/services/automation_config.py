@@ -30,6 +30,8 @@ STAGE_BATCH_RANGE = (1, 50)
 DELAY_RANGE_S = (0, 3600)
 ITEM_CAP_RANGE = (1, 1_000_000)
 IN_ARTICLE_RANGE = (0, 5)
+DEFAULT_WEEKDAY = 0  # Monday
+DEFAULT_MONTH_DAY = 1
 REVIEW_STAGES = (1, 2, 3, 4, 5)  # after stage 6 the run is over: nothing left to gate
 ITEM_CAPS = ("max_keywords_per_run", "max_clusters_per_run", "max_ideas_per_run", "max_tasks_per_run",
              "max_content_per_run", "max_images_per_run")
@@ -55,6 +57,14 @@ class ConfigInvalid(ValidationError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__(" ".join(f"{LABELS.get(k, k)}: {v}" for k, v in errors.items()))
+
+
+class CapAboveBalance(ConfigInvalid):
+    """The only problem is a credit cap above the account's current balance: a conflict with the
+    account's state (409, like insufficient credits), not a malformed value."""
+
+    code = "conflict"
+    http_status = 409
 
 
 @dataclass
@@ -148,14 +158,14 @@ def validate(merged: dict[str, Any], *, balance: int | None) -> dict[str, Any]:
     freq = clean.get("frequency")
     _in_range(f, "weekday", clean.get("weekday"), 0, 6, " (0 = Monday … 6 = Sunday)")
     _in_range(f, "month_day", clean.get("month_day"), 1, MAX_MONTH_DAY, " (so every month has it)")
+    # weekly without a weekday runs on Mondays, monthly without a day on the 1st (the saved
+    # configuration and its next run time show which); other frequencies drop the field
     if freq == Frequency.WEEKLY.value:
-        if clean.get("weekday") is None and "weekday" not in f.errors:
-            f.fail("weekday", "is required for a weekly schedule (0 = Monday … 6 = Sunday).")
+        clean["weekday"] = DEFAULT_WEEKDAY if clean.get("weekday") is None else clean["weekday"]
     else:
         clean["weekday"] = None
     if freq == Frequency.MONTHLY.value:
-        if clean.get("month_day") is None and "month_day" not in f.errors:
-            f.fail("month_day", f"is required for a monthly schedule (1-{MAX_MONTH_DAY}).")
+        clean["month_day"] = DEFAULT_MONTH_DAY if clean.get("month_day") is None else clean["month_day"]
     else:
         clean["month_day"] = None
     _in_range(f, "stage_1_batch_size", clean.get("stage_1_batch_size"), *STAGE_1_BATCH_RANGE)
@@ -174,7 +184,9 @@ def validate(merged: dict[str, Any], *, balance: int | None) -> dict[str, Any]:
             f.fail("max_credits_per_run", f"{cap:,} is more than the account's balance of {balance:,} credits; "
                                           "lower it or add credits first.")
     if f.errors:
-        raise ConfigInvalid(f.errors)
+        only_balance = set(f.errors) == {"max_credits_per_run"} and cap is not None and balance is not None \
+            and cap > balance
+        raise (CapAboveBalance if only_balance else ConfigInvalid)(f.errors)
     return clean
 
 

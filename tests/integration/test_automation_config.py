@@ -71,12 +71,12 @@ def test_valid_update_saves_and_computes_the_next_run(site):
     ({"max_ideas_per_run": 0}, "max_ideas_per_run", "between 1 and 1000000"),
     ({"in_article_images": 9}, "in_article_images", "between 0 and 5"),
     ({"frequency": "hourly"}, "frequency", "daily, weekly, monthly"),
-    ({"frequency": "weekly", "weekday": None}, "weekday", "required for a weekly schedule"),
     ({"frequency": "monthly", "month_day": 31}, "month_day", "between 1 and 28"),
     ({"scheduled_time": "25:00"}, "scheduled_time", "HH:MM"),
     ({"review_after_stages": [6]}, "review_after_stages", "between 1 and 5"),
     ({"enabled": "maybe"}, "enabled", "true or false"),
-    ({"max_credits_per_run": 50_001}, "max_credits_per_run", "more than the account's balance of 50,000"),
+    ({"max_credits_per_run": 50_001, "stage_1_batch_size": 0}, "max_credits_per_run",
+     "more than the account's balance of 50,000"),
     ({"colour": "red"}, "colour", "not a configuration setting"),
 ])
 def test_invalid_values_are_refused_with_a_clear_message_and_nothing_saved(site, changes, field, fragment):
@@ -87,6 +87,16 @@ def test_invalid_values_are_refused_with_a_clear_message_and_nothing_saved(site,
     assert err.value.http_status == 422
     after = _cfg(site.site_id)
     assert after.stage_2_batch_size == before.stage_2_batch_size  # all or nothing
+
+
+def test_weekly_and_monthly_default_their_day_and_a_cap_above_the_balance_is_a_conflict(site):
+    out = automation_config.update_config(site_id=site.site_id, changes={"frequency": "weekly", "weekday": None})
+    assert out["weekday"] == 0 and out["schedule"].startswith("every Monday")
+    out = automation_config.update_config(site_id=site.site_id, changes={"frequency": "monthly"})
+    assert (out["month_day"], out["weekday"]) == (1, None)
+    with pytest.raises(automation_config.CapAboveBalance) as err:
+        automation_config.update_config(site_id=site.site_id, changes={"max_credits_per_run": 50_001})
+    assert err.value.http_status == 409 and "balance of 50,000" in err.value.errors["max_credits_per_run"]
 
 
 def test_all_invalid_fields_are_reported_together(site):
