@@ -4,7 +4,8 @@
 #   1. scripts/setup.sh                 (venv, bun, redis-server, db upgrade)
 #   2. Redis at $REDIS_URL              (starts redis-server if it is local and down)
 #   3. frontend build                   (cached: only when app sources changed)
-#   4. $IGNY8_WORKERS RQ workers        (python -m igny8_app.cli worker)
+#   4. $IGNY8_WORKERS RQ workers        (python -m igny8_app.cli worker; each also runs the
+#                                        run scheduler, crash watchdog and retention)
 #   5. the web app on ONE port          (page + /_event websocket + API)
 #   6. python -m igny8_app.cli demo     (demo data, while the web app boots; prints the logins)
 #
@@ -114,7 +115,7 @@ step bash scripts/build_frontend.sh
 
 # --- 4. RQ workers --------------------------------------------------------------------
 if [ -f igny8_app/cli.py ]; then
-  log "starting $IGNY8_WORKERS RQ worker(s)"
+  log "starting $IGNY8_WORKERS RQ worker(s) (with the scheduler, crash watchdog and retention)"
   for n in $(seq 1 "$IGNY8_WORKERS"); do
     start_bg "worker-$n" "$IGNY8_LOG_DIR/worker-$n.log" python -m igny8_app.cli worker
   done
