@@ -103,6 +103,11 @@ def body_text(body: dict[str, Any], name: str, *, required: bool, max_len: int =
         raise ValidationError(f"'{name}' is required (text)." if v is None else f"'{name}' must be text.")
     if "\x00" in v:
         raise ValidationError(f"'{name}' contains a NUL character.")
+    if not v.isascii():
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): no database can store it
+            raise ValidationError(f"'{name}' is not valid text (it holds a lone UTF-16 surrogate).") from None
     if len(v) > max_len:
         raise ValidationError(f"'{name}' is too long (at most {max_len:,} characters).")
     if pattern and not _fullmatch(pattern, v):

@@ -157,6 +157,8 @@ def test_documented_responses_with_real_data(world) -> None:
     schema[f"{b}/invoices/{{invoice_id}}/pdf"]["GET"].validate_response(pdf)
     csv = owner.get(f"{b}/usage", params={"format": "csv", "operation": "ideas"})
     assert csv.status_code == 200 and csv.text.startswith("id,date,type")
+    r = root.post(f"{a}/payments/{W['payments'][1]}/reject", content=b'{"note": "bad \\ud800 text"}')
+    assert r.status_code == 422 and "surrogate" in r.json()["detail"], r.text  # no database could store it
     bad = owner.get(f"{b}/transactions", params={"from": "2026-02-01", "to": "2026-01-01"})
     assert bad.status_code == 422 and bad.json()["detail"] == "The start date is after the end date."
     # The webhook: a signed event is handled; a forged one is refused with a message.
