@@ -72,9 +72,13 @@ class UsageFilter:
                 sid = int(site_id)
             except (TypeError, ValueError):
                 raise ValidationError("'site_id' must be a number.") from None
+            if not 1 <= sid <= 2**31 - 1:  # beyond the id column: PostgreSQL would raise, not match nothing
+                raise ValidationError("'site_id' must be a site's id.")
         run = (run_id or "").strip() or None
         if run and len(run) > 64:
             raise ValidationError("'run_id' is too long.")
+        if run and "\x00" in run:
+            raise ValidationError("'run_id' contains a NUL character.")
         return cls(f, t, op, sid, run)
 
 

@@ -76,7 +76,8 @@ def test_filter_parsing_gives_clear_errors():
     assert UsageFilter.parse(date_from="2026-01-01", site_id="3", operation="ideas").site_id == 3
     for kwargs, msg in [({"date_from": "01/02/2026"}, "date like"), ({"operation": "mining"}, "Unknown operation"),
                         ({"date_from": "2026-02-01", "date_to": "2026-01-01"}, "after the end"),
-                        ({"site_id": "x"}, "number")]:
+                        ({"site_id": "x"}, "number"), ({"site_id": str(2**63)}, "site's id"),
+                        ({"run_id": "run\x00"}, "NUL")]:
         with pytest.raises(ValidationError, match=msg):
             UsageFilter.parse(**kwargs)
 
