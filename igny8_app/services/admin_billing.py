@@ -4,6 +4,7 @@ overview, credit adjustments, and credit packages. Every function checks the act
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,9 +36,13 @@ PREVIEW_BATCH = 20  # stage 1 batch size of a default run
 PREVIEW_IN_ARTICLE_IMAGES = 1
 
 
+_WHOLE = re.compile("-?[0-9]{1,15}")  # ASCII digits: isdigit() also takes '²', which int() refuses
+_PRICE = re.compile("([0-9]{1,15})(?:\\.([0-9]{0,2}))?")
+
+
 def _int(raw: Any, name: str, lo: int, hi: int) -> int:
     s = str(raw).strip().replace(",", "")
-    if not s.lstrip("-").isdigit():
+    if not _WHOLE.fullmatch(s):
         raise ValidationError(f"{name} must be a whole number.")
     v = int(s)
     if not lo <= v <= hi:
@@ -215,10 +220,10 @@ def save_package(*, session: Session, admin_user_id: int, package_id: int | None
 
 def parse_price(raw: Any) -> int:
     s = str(raw).strip().replace(",", "").lstrip("$")
-    whole, _, frac = s.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+    m = _PRICE.fullmatch(s)
+    if m is None:
         raise ValidationError("The price must look like 79 or 79.00.")
-    cents = int(whole) * 100 + int((frac or "0").ljust(2, "0"))
+    cents = int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
     if not 0 < cents <= rules.MAX_UNIT_PRICE_CENTS:
         raise ValidationError("The price must be more than 0 and at most 1,000,000.00.")
     return cents
