@@ -30,7 +30,8 @@ WEBHOOK_PATH = f"{BILLING}/stripe/webhook"
 MAX_ID = 2**31 - 1
 
 # Patterns shared with the routes (which match them with re.fullmatch). Strings never hold NUL.
-DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE_PATTERN = ("^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])"
+                "-(0[1-9]|[12][0-9]|3[01])$")  # and a real day (format: date), e.g. not 2026-02-30
 TEXT_PATTERN = "^[^\\x00]*$"
 NOTE_PATTERN = "^[^\\x00]*$"
 # At least one visible character: one outside every character Python's str.strip() removes (spelt

@@ -90,7 +90,7 @@ def _conditions(account_id: int, f: UsageFilter) -> list:
     conds = [T.c.account_id == account_id]
     if f.date_from:
         conds.append(T.c.created_at >= _start(f.date_from))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:  # date.max + 1 day overflows; nothing is later anyway
         conds.append(T.c.created_at < _start(f.date_to + timedelta(days=1)))
     if f.operation:
         conds.append(T.c.operation_type == f.operation)

@@ -82,6 +82,13 @@ def test_filter_parsing_gives_clear_errors():
             UsageFilter.parse(**kwargs)
 
 
+def test_the_last_representable_day_is_a_valid_end_date(acct):
+    f = UsageFilter.parse(date_from="9999-12-01", date_to="9999-12-31")  # its next day overflowed: a 500
+    with dbmod.read_session() as s:
+        assert usage.history_page(session=s, account_id=acct["id"], f=f) == ([], usage.Totals(0, 0, 0))
+    assert list(usage.export_csv(account_id=acct["id"], f=f))[0].startswith("id,date")  # the header, no rows
+
+
 def test_csv_export_is_lazy_chunked_and_neutralises_formulas(acct, monkeypatch):
     reads = []
     real = usage.read_session

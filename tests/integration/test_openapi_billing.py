@@ -107,6 +107,7 @@ def test_documented_responses_with_real_data(world) -> None:
         (owner, "GET", f"{b}/balance", {}, None, 200),
         (owner, "GET", f"{b}/transactions", {"run_id": "run_fuzz"}, None, 200),
         (owner, "GET", f"{b}/usage", {"days": 7}, None, 200),
+        (owner, "GET", f"{b}/transactions", {"from": "9999-12-01", "to": "9999-12-31"}, None, 200),  # was a 500
         (owner, "GET", f"{b}/invoices", {}, None, 200),
         (owner, "GET", f"{b}/invoices/{inv}", {}, None, 200),
         (owner, "GET", f"{b}/invoices/{other_inv}", {}, None, 404),  # another account's
