@@ -63,7 +63,7 @@ def validate(data: BillingSettings) -> dict[str, Any]:
         errors["tax_id"] = "A tax id has 2–64 letters, digits, spaces, dots, dashes or slashes."
     raw = str(data.low_balance_threshold).strip().replace(",", "").replace("_", "")
     threshold = 0
-    if not raw.isdigit():
+    if not re.fullmatch("[0-9]{1,15}", raw):  # ASCII: isdigit() takes '²', which int() refuses (a 500)
         errors["low_balance_threshold"] = "The low-balance threshold must be a whole number of credits (0 or more)."
     else:
         threshold = int(raw)

@@ -125,6 +125,9 @@ def test_billing_settings_validation_and_save(acct):
     with pytest.raises(FieldErrors) as err:
         billing_profile.validate(bad)
     assert set(err.value.errors) == {"billing_email", "country", "tax_id", "low_balance_threshold"}
+    for threshold in ("²", "٣", "9" * 5000, ""):  # isdigit() took the first three; int() then raised
+        with pytest.raises(FieldErrors, match="low-balance threshold must be a whole number"):
+            billing_profile.validate(BillingSettings(low_balance_threshold=threshold))
     with dbmod.write_session() as s:
         saved = billing_profile.update_settings(session=s, account_id=acct["id"], data=BillingSettings(
             billing_email=" AP@Acme.Example ", company="Acme", address="1 Road\n\n  Town ", country="de",
