@@ -7,6 +7,8 @@ admin); anything the caller may not see is a plain 404, so nothing leaks.
 
 from __future__ import annotations
 
+import re
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -69,7 +71,7 @@ def pdf_response(number: str, data: bytes, *, inline: bool = False) -> Response:
 def _usage_filter_and_account(request: Request, user_id: int) -> tuple[int, usage.UsageFilter]:
     p = request.query_params
     raw = p.get("account_id", "")
-    if not raw.isdigit():
+    if not re.fullmatch("[0-9]{1,10}", raw) or not 1 <= int(raw) <= 2**31 - 1:  # ASCII; within the id column
         raise NotFound("Not found.")
     account_id = int(raw)
     with read_session() as s:

@@ -16,6 +16,7 @@ first, and if Stripe refuses, the payment fails and the invoice is voided (its n
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +159,7 @@ def _find_payment(session: Session, obj: dict[str, Any]) -> Payment | None:
     found = session.exec(select(Payment.id).where(Payment.external_id == session_id)).first() if session_id else None
     if found is None:
         raw = str((obj.get("metadata") or {}).get("payment_id") or obj.get("client_reference_id") or "")
-        if not raw.isdigit() or int(raw) > 2**31 - 1:
+        if not re.fullmatch("[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:  # ASCII: int('²') raises
             return None
         found = int(raw)
     try:

@@ -150,5 +150,7 @@ def test_cookie_downloads(world):
     lines = r.text.splitlines()
     assert lines[0].startswith("id,date,type") and len(lines) == 3
     assert "'=cmd" in r.text
+    for bad in ("²", str(2**31), str(2**63), ""):  # int('²') raised, 2^63 overflowed PostgreSQL: 500s
+        assert c.get("/files/usage.csv", params={"account_id": bad}).status_code == 404, bad
     c.cookies.update(_cookie(world, "root"))
     assert c.get(f"/files/invoices/{world['inv_b']}.pdf").status_code == 200
