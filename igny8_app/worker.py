@@ -30,6 +30,7 @@ def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     _preload()
     periodic = None
     if not burst:
+        _guard_forks()
         periodic = PeriodicRunner()
         periodic.start()
     try:
@@ -37,6 +38,25 @@ def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     finally:
         if periodic:
             periodic.stopped.set()
+
+
+_FORK_GUARDED = False
+
+
+def _guard_forks() -> None:
+    """Never fork a work horse while the periodic thread is inside a task (see
+    services.scheduler.FORK_GUARD): the fork waits for the task to finish, and the child starts
+    with the lock released."""
+    global _FORK_GUARDED
+    if _FORK_GUARDED:
+        return
+    import os
+
+    from igny8_app.services.scheduler import FORK_GUARD
+
+    os.register_at_fork(before=FORK_GUARD.acquire, after_in_parent=FORK_GUARD.release,
+                        after_in_child=FORK_GUARD.release)
+    _FORK_GUARDED = True
 
 
 def _work_through_outages(*, burst: bool, name: str | None) -> bool:

@@ -208,6 +208,13 @@ class Task:
     next_at: float = 0.0
 
 
+#: Held while a periodic task runs. The worker process forks a work horse per job (RQ); a fork taken
+#: while this thread is inside SQLite or a driver copies their held mutexes into the child, whose
+#: first connect then waits forever (seen: a horse stuck in sqlite3.connect on a futex). The worker
+#: registers an at-fork handler (igny8_app.worker) that takes this lock around every fork.
+FORK_GUARD = threading.Lock()
+
+
 class PeriodicRunner(threading.Thread):
     """Runs the periodic tasks (scheduler tick, crash watchdog, retention) in one daemon thread,
     each at its own interval, writing a heartbeat after every successful turn. One runs in every
@@ -226,9 +233,10 @@ class PeriodicRunner(threading.Thread):
                 continue
             task.next_at = monotonic_now + task.interval_s
             try:
-                out = task.fn(self.clock())
-                beat(task.name, ttl_s=int(task.interval_s * 4) + 30,
-                     detail=out if isinstance(out, dict) else None)
+                with FORK_GUARD:
+                    out = task.fn(self.clock())
+                    beat(task.name, ttl_s=int(task.interval_s * 4) + 30,
+                         detail=out if isinstance(out, dict) else None)
                 ran.append(task.name)
             except Exception:  # noqa: BLE001 - keep going; the next turn retries
                 log.warning("periodic task %s failed", task.name, exc_info=True)
