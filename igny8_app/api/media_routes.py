@@ -10,6 +10,8 @@ nothing leaks. Without a session: 401.
 
 from __future__ import annotations
 
+import re
+
 import base64
 import mimetypes
 from pathlib import Path
@@ -128,7 +130,7 @@ async def run_zip(request: Request) -> Response:
         user_id = await run_in_threadpool(_user_id, request)
         raw = request.query_params.get("site_id", "")
         run_id = request.path_params["run_id"]
-        if not raw.isdigit() or not run_id or len(run_id) > 64:
+        if not re.fullmatch(r"[0-9]{1,10}", raw) or not run_id or len(run_id) > 64:  # ASCII digits only
             raise NotFound("Run not found.")
         path = await run_in_threadpool(_run_zip, user_id, int(raw), run_id)
     except DomainError as exc:

@@ -7,6 +7,8 @@ takes the account from that check, never from the client.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 from urllib.parse import urlencode
 
@@ -196,7 +198,7 @@ class BillingState(SessionState):
 
     @rx.event
     def set_f_site(self, value: str):
-        self.f_site = value if value.isdigit() else "all"
+        self.f_site = value if re.fullmatch(r"[0-9]{1,10}", value) else "all"
         self.usage_page = 1
         return BillingState.load_usage
 

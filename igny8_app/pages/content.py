@@ -3,6 +3,8 @@ images, the draft → review → published workflow, editing and downloads."""
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import reflex as rx
@@ -79,7 +81,7 @@ class ContentState(SessionState):
 
     @rx.event
     def set_cluster_filter(self, value: str):
-        self.cluster_filter = value if value == ALL or value.isdigit() else ALL
+        self.cluster_filter = value if value == ALL or re.fullmatch(r"[0-9]{1,10}", value) else ALL
         self.page = 1
         return self._load_list()
 

@@ -3,6 +3,8 @@ CSV import with progress and a per-line error report."""
 
 from __future__ import annotations
 
+import re
+
 import asyncio
 import threading
 from typing import Any
@@ -98,7 +100,7 @@ class KeywordsState(SessionState):
 
     @rx.event
     def set_page_size(self, value: str):
-        size = int(value) if value.isdigit() else 50
+        size = int(value) if re.fullmatch(r"[0-9]{1,4}", value) else 50
         self.page_size = size if size in kw_service.PAGE_SIZES else 50
         self.page = 1
         return KeywordsState.load_keywords

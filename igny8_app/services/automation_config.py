@@ -12,6 +12,8 @@ run (``automation.config_snapshot``) and the run loop reads only that snapshot.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +90,7 @@ def _to_int(value: Any, *, nullable: bool) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 12:
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,12}", value.strip()):  # ASCII digits ('²' is isdigit)
         return int(value.strip())
     raise ValueError("must be a whole number.")
 
