@@ -132,8 +132,9 @@ def _call(w: dict, who: str, method: str, path: str):  # noqa: ANN202
 
 def test_the_probe_covers_the_apps_routes():
     routes = all_routes()
-    assert {"/api/v1/automation/run_now", "/api/v1/billing/invoices/{invoice_id:int}",
-            "/files/run/{run_id:str}.zip", "/media/image/{image_id:int}"} <= set(routes)
+    assert {"/api/v1/automation/run_now", "/files/run/{run_id:str}.zip", "/media/image/{image_id:int}"} <= set(routes)
+    assert any(r.startswith("/api/v1/billing/invoices/{invoice_id") for r in routes)
+    assert any(r.startswith("/api/v1/admin/") for r in routes)
 
 
 def test_another_accounts_owner_gets_nothing_from_any_route(world):
@@ -156,8 +157,8 @@ def test_another_accounts_owner_gets_nothing_from_any_route(world):
 
 def test_positive_control_the_victims_owner_reads_the_same_routes(world):
     object_routes = [
-        "/api/v1/automation/history", "/api/v1/automation/logs", "/api/v1/billing/invoices/{invoice_id:int}",
-        "/api/v1/billing/invoices/{invoice_id:int}/pdf", "/files/invoices/{invoice_id:int}.pdf",
+        "/api/v1/automation/history", "/api/v1/automation/logs", "/api/v1/billing/invoices/{invoice_id}",
+        "/api/v1/billing/invoices/{invoice_id}/pdf", "/files/invoices/{invoice_id:int}.pdf",
         "/media/image/{image_id:int}", "/files/content/{content_id:int}.html", "/files/content/{content_id:int}.md",
         "/files/run/{run_id:str}.zip", "/api/v1/billing/payments",
     ]
