@@ -209,3 +209,9 @@ def empty_state(icon: str, title: str, text: str) -> rx.Component:
         padding="48px",
         width="100%",
     )
+
+
+def dialog_actions(submit: rx.Component) -> rx.Component:
+    """The footer of a form dialog: Cancel (closes it, never submits) and the form's submit button."""
+    return rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                     submit, justify="end", spacing="3", width="100%")

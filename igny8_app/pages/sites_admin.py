@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from igny8_app.components.layout import empty_state, page_frame
+from igny8_app.components.layout import dialog_actions, empty_state, page_frame
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.services import accounts, sites
@@ -160,9 +160,7 @@ def _edit_dialog() -> rx.Component:
                                  width="100%"),
                     rx.cond(S.edit_error != "", rx.callout(S.edit_error, icon="triangle-alert", color_scheme="red",
                                                            id="site-error", width="100%")),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                              rx.button("Save", type="submit", id="site-save"), justify="end", spacing="3",
-                              width="100%"),
+                    dialog_actions(rx.button("Save", type="submit", id="site-save")),
                     spacing="2", width="100%",
                 ),
                 on_submit=S.save_site, reset_on_submit=False,
@@ -186,9 +184,7 @@ def _delete_dialog() -> rx.Component:
                     rx.input(name="confirm", id="delete-confirm-name", width="100%", auto_complete="off"),
                     rx.cond(S.delete_error != "", rx.text(S.delete_error, color_scheme="red", size="2",
                                                           id="delete-error")),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                              rx.button("Delete site", color_scheme="red", type="submit", id="delete-submit"),
-                              justify="end", spacing="3", width="100%"),
+                    dialog_actions(rx.button("Delete site", color_scheme="red", type="submit", id="delete-submit")),
                     spacing="3", width="100%",
                 ),
                 on_submit=S.delete_site, reset_on_submit=False,

@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from igny8_app.components.layout import empty_state, page_frame
+from igny8_app.components.layout import dialog_actions, empty_state, page_frame
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
 from igny8_app.services import audit, invitations, mailer, passwords, team
@@ -199,10 +199,7 @@ def _invite_dialog() -> rx.Component:
                         _role_select(T.invite_role, T.set_invite_role, id="invite-role"),
                         rx.cond(T.invite_error != "", rx.callout(T.invite_error, icon="triangle-alert",
                                                                  color_scheme="red", id="invite-error", width="100%")),
-                        rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                            type="button")),
-                                  rx.button("Create invitation", type="submit", id="invite-submit"),
-                                  justify="end", width="100%", spacing="3"),
+                        dialog_actions(rx.button("Create invitation", type="submit", id="invite-submit")),
                         spacing="2", width="100%",
                     ),
                     on_submit=T.send_invite, reset_on_submit=False,

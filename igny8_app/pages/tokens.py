@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from igny8_app.components.layout import empty_state, page_frame
+from igny8_app.components.layout import dialog_actions, empty_state, page_frame
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
 from igny8_app.services import accounts, tokens
@@ -106,10 +106,7 @@ def _create_dialog() -> rx.Component:
                                                                  color_scheme="red", width="100%")),
                         rx.text("The token acts as you, with your role in each account.", size="1",
                                 color_scheme="gray"),
-                        rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                            type="button")),
-                                  rx.button("Create token", type="submit", id="token-create"),
-                                  justify="end", spacing="3", width="100%"),
+                        dialog_actions(rx.button("Create token", type="submit", id="token-create")),
                         spacing="2", width="100%",
                     ),
                     on_submit=K.create_token, reset_on_submit=False,
