@@ -7,7 +7,9 @@ from the database when an event for this site arrives, so a page that (re)connec
 
 from __future__ import annotations
 
-import json
+import asyncio
+import os
+import time
 from typing import Any
 
 import reflex as rx
@@ -17,13 +19,27 @@ from igny8_app.components.processing_card import processing_card, ticker_script
 from igny8_app.pages.automation_config import ConfigState, config_button, config_dialog
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import automation
-from igny8_app.services.pipeline import pipeline_overview
-from igny8_app.services.run_events import PROGRESS_CHANNEL
+from igny8_app.progress_hub import get_hub
+from igny8_app.services import accounts, automation
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 STAGE_ICONS = ["git-merge", "lightbulb", "list-checks", "file-text", "message-square-text", "image"]
 WATCH_IDLE_LIMIT_S = 30 * 60
+MIN_PUSH_INTERVAL_S = 0.02  # at most ~50 card updates a second per page; faster events coalesce
+PUSHES_PER_SECOND = 500  # per web process, shared by its open pages: 50 pages get 10 updates a second each
+
+
+def push_interval(watchers: int) -> float:
+    """The least time between two card updates of one page, with ``watchers`` pages open in this
+    process: every page still sees the newest state, just less often when many are open."""
+    return max(MIN_PUSH_INTERVAL_S, watchers / PUSHES_PER_SECOND)
+PUSH_TRACE = os.environ.get("IGNY8_PUSH_TRACE", "")  # a file: one line per push (bench/push_latency.py)
+
+
+def _trace_push(run: dict[str, Any]) -> None:
+    with open(PUSH_TRACE, "a", encoding="utf-8") as fh:
+        fh.write(f"{time.time():.6f} {run.get('current_stage', 0)} {run.get('processed_items', 0)} "
+                 f"{run.get('total_items', 0)}\n")
 
 
 class AutomationState(SessionState):
@@ -44,23 +60,26 @@ class AutomationState(SessionState):
     detail: dict[str, Any] = {}
     detail_log: list[dict[str, Any]] = []
     _watch_gen: int = 0
+    _card_seq: int = 0  # progress-hub sequence number of the event the card's run came from
 
     # --- loading --------------------------------------------------------------------------------
 
     def _reload(self, ctx) -> dict[str, Any]:  # noqa: ANN001 - a Ctx from SessionState._authorize
         """Reload the page data; returns the current/last run's processing state ({} if none)."""
-        s, site = ctx.session, ctx.site
-        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1]} for r in pipeline_overview(session=s, site_id=site.id)]
-        run = automation.current_run(session=s, site_id=site.id) or automation.last_run(session=s, site_id=site.id)
-        state = automation.processing_state(session=s, run=run) if run else {}
-        self._note_run(state)
-        self.history_rows = automation.history(session=s, site_id=site.id)
-        self.activity = automation.logs(session=s, run=run, lines=30) if run else []
-        est = automation.estimate(session=s, site_id=site.id)
-        self.estimate_total = est["total"]
-        self.estimate_needed = est["required_to_start"]
-        self.balance = est["balance"]
-        return state
+        return self._apply_dashboard(automation.site_dashboard(session=ctx.session, site_id=ctx.site.id))
+
+    def _apply_dashboard(self, data: dict[str, Any], *, card: bool = True) -> dict[str, Any]:
+        """Show a ``services.automation.site_dashboard``; returns its run state for the card, or
+        None with ``card=False`` (the card keeps its run: a newer item event already updated it)."""
+        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1]} for r in data["stages"]]
+        if card:
+            self._note_run(data["run"])
+        self.history_rows = data["history"]
+        self.activity = data["activity"]
+        self.estimate_total = data["estimate_total"]
+        self.estimate_needed = data["estimate_needed"]
+        self.balance = data["balance"]
+        return data["run"] if card else None
 
     def _note_run(self, state: dict[str, Any]) -> None:
         """Copy what the page (not the card) shows of the run; assign only on change."""
@@ -130,63 +149,96 @@ class LiveRunState(AutomationState):
         except DomainError as exc:
             return self._fail(exc)
         self._watch_gen += 1
+        self._card_seq = 0
         return [LiveRunState.watch, ConfigState.load_config]
 
     @rx.event(background=True)
     async def watch(self):
-        """Follow this site's run: reload from the database on every progress event."""
-        from redis.asyncio import Redis
+        """Follow this site's run: the process's progress hub hands over the site's events.
 
-        from igny8_app.settings import get_settings
-
+        An item event carries the committed processing state, which replaces the card's run (the
+        cheap path). Anything else (a stage end, pause, completion, another run) also reloads the
+        dashboard: read once per process for every page of the site, in a thread, after
+        re-checking that this session may still read the site, and concurrently with the item
+        events that keep arriving, so the card never waits for it. Pushes to the browser are
+        paced to at most one per ``push_interval()``: faster events are coalesced and the newest
+        committed state wins (a browser on 2 busy cores cannot paint 150 updates a second, and
+        queueing them only makes every later update late).
+        """
         async with self:
-            gen, site_id = self._watch_gen, self.active_site_id
-        client = Redis.from_url(get_settings().redis_url)
-        pubsub = client.pubsub()
-        await pubsub.subscribe(PROGRESS_CHANNEL)
-        idle = 0.0
+            gen, site_id, token = self._watch_gen, self.active_site_id, self._session_token()
+        hub = get_hub()
+        queue = hub.open(site_id)
+        wanted = {"seq": 0, "done": 0, "denied": False}  # the reload this page needs / has
+        reloader: asyncio.Task | None = None
+
+        async def reload() -> None:
+            while wanted["done"] < wanted["seq"]:
+                target = wanted["seq"]
+                try:  # re-checked on every reload: a revoked session or role stops the feed
+                    await asyncio.to_thread(accounts.check_site_access, token=token, site_id=site_id,
+                                            permission=Permission.READ)
+                    read_at, data = await hub.dashboard(site_id, target)
+                except DomainError:
+                    wanted["denied"] = True
+                    return
+                async with self:
+                    if self._watch_gen != gen or self.active_site_id != site_id:
+                        return
+                    run = self._apply_dashboard(data, card=read_at >= self._card_seq)
+                    if run is not None:
+                        self.run = run
+                    self.pending_action = ""
+                wanted["done"] = target
+
+        idle, last_push = 0.0, 0.0
         try:
-            while idle < WATCH_IDLE_LIMIT_S:
-                msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if msg is None:
+            while idle < WATCH_IDLE_LIMIT_S and not wanted["denied"]:
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=1.0)
+                except asyncio.TimeoutError:
                     idle += 1.0
                     async with self:
                         if self._watch_gen != gen or self.active_site_id != site_id:
                             return  # the page was reloaded or the site changed: a newer watcher runs
                     continue
-                # coalesce: drain what has queued up, keep only this site's events
-                events = [json.loads(msg["data"])]
-                while (more := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0)) is not None:
-                    events.append(json.loads(more["data"]))
-                events = [e for e in events if e.get("site_id") == site_id]
-                if not events:
-                    continue
                 idle = 0.0
+                if (wait := last_push + push_interval(hub.watchers()) - time.monotonic()) > 0:
+                    await asyncio.sleep(wait)
+                events = [event]
+                while not queue.empty():
+                    events.append(queue.get_nowait())
                 async with self:
                     if self._watch_gen != gen or self.active_site_id != site_id:
                         return
-                    if any(e.get("stage_done") or not e.get("state") or e.get("status") != "running" for e in events):
-                        self._apply_event({"reload": True})
-                    else:
-                        self._apply_event(events[-1])  # the newest committed state wins
+                    needs_reload = self._apply_item(events)
+                    shown = self.run
+                last_push = time.monotonic()
+                if PUSH_TRACE:  # benchmarks: when each page's update left this process
+                    _trace_push(shown)
+                if needs_reload:
+                    wanted["seq"] = max(e.get("_seq", 0) for e in events)
+                    if reloader is None or reloader.done():
+                        reloader = asyncio.create_task(reload())
         finally:
-            await pubsub.aclose()
-            await client.aclose()
+            hub.close(site_id, queue)
+            if reloader is not None and not reloader.done():
+                reloader.cancel()
 
-    def _apply_event(self, event: dict[str, Any]) -> None:
-        """Cheap path: the event carries the committed state; stage ends reload everything."""
-        state = event.get("state")
-        if state and not event.get("stage_done") and state.get("status") == "running" and self.run \
-                and self.run.get("run_id") == state["run_id"]:
-            self.run = state
-            self._note_run(state)
-            return
-        try:
-            with self._authorize(Permission.READ) as ctx:  # re-checked on every reload
-                self.run = self._reload(ctx)
-        except DomainError:
-            return
-        self.pending_action = ""
+    def _apply_item(self, events: list[dict[str, Any]]) -> bool:
+        """The cheap path: show the newest committed state of the card's run that the events carry
+        (before any reload, so the card never waits for the dashboard read). Returns True when
+        the events also need a full reload: a stage ended, the run left ``running``, an event
+        without state, or a run that is not the one on the card."""
+        carrying = [e for e in events if e.get("state")]
+        newest = carrying[-1]["state"] if carrying else None
+        if newest and self.run and self.run.get("run_id") == newest.get("run_id"):
+            self.run = newest
+            self._card_seq = carrying[-1].get("_seq", 0)
+            self._note_run(newest)
+        return (not newest or not self.run or self.run.get("run_id") != newest.get("run_id")
+                or any(e.get("stage_done") or e.get("reload") or not e.get("state") or e.get("status") != "running"
+                       for e in events))
 
     # --- commands -------------------------------------------------------------------------------
 

@@ -258,3 +258,13 @@ def user_accounts(*, session: Session, user: User) -> list[tuple[Account, Role]]
         .where(Membership.user_id == user.id).order_by(Account.name)
     ).all()
     return [(a, Role(r)) for a, r in rows]
+
+
+def check_site_access(*, token: str | None, site_id: int, permission: Permission) -> None:
+    """Raise (Unauthenticated / NotFound / Forbidden) unless the browser session behind ``token``
+    may ``permission`` on ``site_id``. For callers that hold no unit of work (live page feeds)."""
+    from igny8_app.db import write_session
+
+    with write_session() as s:  # write: resolving a session may touch its last_seen_at
+        authorize_site(session=s, user=resolve_session(session=s, token=token), site_id=site_id,
+                       permission=permission)

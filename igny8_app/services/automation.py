@@ -368,3 +368,23 @@ def logs(*, session: Session, run: AutomationRun, lines: int = 100) -> list[dict
                         .order_by(RunEvent.id.desc()).limit(lines)).all()
     return [{"id": e.id, "stage": e.stage, "level": e.level, "message": e.message,
              "created_at": e.created_at.isoformat()} for e in reversed(rows)]
+
+
+def site_dashboard(*, session: Session, site_id: int) -> dict[str, Any]:
+    """Everything the Automation page shows for a site, as plain data: the stage queues, the
+    current (or last) run's processing state, history, the run's activity tail and the estimate.
+    The caller has authorised the site; the result is the same for every user who may read it,
+    so one computation can serve every open page of the site."""
+    run = current_run(session=session, site_id=site_id) or last_run(session=session, site_id=site_id)
+    est = estimate(session=session, site_id=site_id)
+    return {"stages": pipeline_overview(session=session, site_id=site_id),
+            "run": processing_state(session=session, run=run) if run else {},
+            "history": history(session=session, site_id=site_id),
+            "activity": logs(session=session, run=run, lines=30) if run else [],
+            "estimate_total": est["total"], "estimate_needed": est["required_to_start"],
+            "balance": est["balance"]}
+
+
+def read_site_dashboard(site_id: int) -> dict[str, Any]:
+    with read_session() as s:
+        return site_dashboard(session=s, site_id=site_id)
