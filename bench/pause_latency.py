@@ -58,7 +58,7 @@ def measure(backend: str, args, tmp: Path) -> dict:  # noqa: ANN001
 
     rng = random.Random(args.seed)
     env = {"AI_PROVIDER": "offline", "OFFLINE_AI_DELAY_MS": str(args.delay_ms)}
-    out = {"pause": [], "cancel": [], "pause_overshoot": []}
+    out = {"pause": [], "cancel": [], "pause_at": [], "cancel_at": []}
     with h.private_redis() as redis_url, h.fresh_database(backend, tmp) as url:
         h.configure(url, redis_url, tmp / f"media-{backend}", **env)
         site = h.seed_sites(1, 800)[0]
@@ -94,13 +94,14 @@ def measure(backend: str, args, tmp: Path) -> dict:  # noqa: ANN001
             time.sleep(0.5)
             for _ in range(args.pauses):
                 time.sleep(rng.uniform(0.05, 0.6))  # a random moment inside some item
-                t0 = time.monotonic()
+                t0, wall0 = time.monotonic(), time.time()
                 r = client.post(f"{api}/pause", params={"site_id": site.site_id, "run_id": run_id}, headers=auth)
                 assert r.status_code == 200, r.text
                 status, t1 = _wait(run_pk, ("paused", "completed"))
                 if status != "paused":
                     break
                 out["pause"].append((t1 - t0) * 1000)
+                out["pause_at"].append((run_id, wall0, (t1 - t0) * 1000))
                 time.sleep(0.1)
                 r = client.post(f"{api}/resume", params={"site_id": site.site_id, "run_id": run_id}, headers=auth)
                 assert r.status_code == 200, r.text
@@ -110,7 +111,7 @@ def measure(backend: str, args, tmp: Path) -> dict:  # noqa: ANN001
                 assert r.status_code == 201, r.text
                 rid = r.json()["run_id"]
                 time.sleep(rng.uniform(0.8, 2.0))
-                t0 = time.monotonic()
+                t0, wall0 = time.monotonic(), time.time()
                 r = client.post(f"{api}/cancel", params={"site_id": cs.site_id, "run_id": rid}, headers=auth)
                 assert r.status_code == 200, r.text
                 with write_session() as s:
@@ -118,10 +119,36 @@ def measure(backend: str, args, tmp: Path) -> dict:  # noqa: ANN001
                 status, t1 = _wait(pk, ("cancelled", "completed"))
                 if status == "cancelled":
                     out["cancel"].append((t1 - t0) * 1000)
+                    out["cancel_at"].append((rid, wall0, (t1 - t0) * 1000))
             client.post(f"{api}/cancel", params={"site_id": site.site_id, "run_id": run_id}, headers=auth)
         finally:
             workers.stop()
+        out["in_flight"] = {what: [_in_flight(*sample) for sample in out[f"{what}_at"]] for what in ("pause", "cancel")}
     return out
+
+
+def _in_flight(run_id: str, wall0: float, latency_ms: float) -> tuple[float, float] | None:
+    """(duration of the item that was being worked when the request came, ms from that item's
+    commit to the stop) from the run's trace, or None if the stop came between items."""
+    import json
+    from datetime import datetime
+
+    from igny8_app.settings import get_settings
+
+    done, stops = [], []
+    for line in (get_settings().runs_dir / run_id / "trace.jsonl").read_text().splitlines():
+        ev = json.loads(line)
+        ts = datetime.fromisoformat(ev["ts"]).timestamp()
+        if ev["event"] in ("stage_item_processed", "stage_item_failed", "stage_start"):
+            done.append(ts)
+        elif ev["event"] in ("pause", "cancel", "run_cancelled"):
+            stops.append(ts)
+    after = [t for t in done if t > wall0]
+    before = [t for t in done if t <= wall0]
+    stop = next((t for t in stops if t > wall0), None)
+    if not after or not before or stop is None or after[0] > stop:
+        return None
+    return (after[0] - before[-1]) * 1000, (wall0 + latency_ms / 1000 - after[0]) * 1000
 
 
 def main() -> None:
@@ -145,6 +172,15 @@ def main() -> None:
             print(f"{backend:<10} {what:<6} n={len(v):<3} p50 {_pct(v, 50):6.0f} ms  p99 {p99:6.0f} ms  "
                   f"max {max(v):6.0f} ms   target p99 <= {target} ms: {'met' if p99 <= target else 'MISSED'}",
                   flush=True)
+            known = [x for x in res["in_flight"][what] if x]
+            if known:
+                item = [d for d, _ in known]
+                after = [a for _, a in known]
+                within = sum(1 for (d, _), lat in zip(res["in_flight"][what], v) if d is not None and lat <= d + 150)
+                print(f"{'':<10} {'':<6} the item in flight took p50 {_pct(item, 50):.0f} ms, p99 {_pct(item, 99):.0f} ms "
+                      f"(n={len(known)}); its commit -> {what} in the database: p50 {_pct(after, 50):.0f} ms, "
+                      f"p99 {_pct(after, 99):.0f} ms; latency <= that item's time + 150 ms in {within}/{len(known)}",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+FRAME_HOOK = """(() => {
+  const Orig = window.WebSocket; window.__frames = [];
+  function Hooked(...a) {
+    const ws = new Orig(...a);
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data === 'string' && e.data.includes('processed_items')) window.__frames.push([Date.now() / 1000, e.data.slice(0, 4000)]);
+    });
+    return ws;
+  }
+  Hooked.prototype = Orig.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Hooked[k] = Orig[k];
+  window.WebSocket = Hooked;
+})();"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=200)
     ap.add_argument("--delay-ms", type=int, default=60)
     ap.add_argument("--contexts", type=int, default=1, help="browser contexts watching the same site")
+    ap.add_argument("--dump", help="write every matched update (key, commit->frame, commit->DOM) as JSON here")
     ap.add_argument("--worker-nice", type=int, default=0,
                     help="run the RQ workers at this nice level (they share the 2 cores with the browser here)")
     args = ap.parse_args()
@@ -53,8 +69,10 @@ def main() -> None:
                              stdout=subprocess.DEVNULL)
     time.sleep(0.5)
     redis_url = f"redis://127.0.0.1:{port}/0"
+    push_trace = Path(tempfile.mkdtemp(prefix="igny8-push-trace-")) / "pushes.txt"
     app = start_live_app(data_dir=Path(tempfile.mkdtemp(prefix="igny8-push-")), redis_url=redis_url, workers=2,
-                         extra_env={"OFFLINE_AI_DELAY_MS": str(args.delay_ms)}, worker_nice=args.worker_nice)
+                         extra_env={"OFFLINE_AI_DELAY_MS": str(args.delay_ms), "IGNY8_PUSH_TRACE": str(push_trace)},
+                         worker_nice=args.worker_nice)
     events: dict[tuple, float] = {}
     stop = threading.Event()
 
@@ -82,6 +100,8 @@ def main() -> None:
             state = first.storage_state()
             pages = [page] + [browser.new_context(viewport={"width": 1400, "height": 900}, storage_state=state)
                               .new_page() for _ in range(args.contexts - 1)]
+            for pg in pages:  # stamp every websocket frame that carries progress as it reaches the page
+                pg.add_init_script(FRAME_HOOK)
             observer = """() => { window.__seen = [];
               new MutationObserver(() => {
                 const c = document.querySelector('#processed-count'), s = document.querySelector('#stage-title');
@@ -91,16 +111,45 @@ def main() -> None:
                 pg.goto(f"{app.url}/automation")
                 pg.wait_for_selector("#run-now")
                 pg.evaluate(observer)
+            cdp = first.new_cdp_session(page)  # the first page's main-thread time, by kind
+            cdp.send("Performance.enable")
+
+            def main_thread() -> dict[str, float]:
+                m = {x["name"]: x["value"] for x in cdp.send("Performance.getMetrics")["metrics"]}
+                return {k: m.get(k, 0.0) for k in ("TaskDuration", "ScriptDuration", "LayoutDuration",
+                                                    "RecalcStyleDuration")}
             web = psutil.Process(app.proc.pid)
             tree = [web] + web.children(recursive=True)
             cpu0 = sum(sum(x.cpu_times()[:2]) for x in tree)
+            me = psutil.Process()
+            browser_tree = [x for x in me.children(recursive=True) if "chrom" in x.name()]
+            idle0 = sum(sum(x.cpu_times()[:2]) for x in browser_tree)
+            time.sleep(3)  # the open pages with no run: what the browser burns by itself
+            browser_idle = (sum(sum(x.cpu_times()[:2]) for x in browser_tree if x.is_running()) - idle0) / 3
+            bcpu0 = sum(sum(x.cpu_times()[:2]) for x in browser_tree)
+
+            def kind(x) -> str:  # noqa: ANN001
+                t = [a for a in x.cmdline() if a.startswith("--type=")]
+                return t[0][7:] if t else "browser"
+            by_kind0 = {x.pid: (kind(x), sum(x.cpu_times()[:2])) for x in browser_tree}
+            mt0 = main_thread()
             wall0 = time.monotonic()
             page.click("#run-now")
             deadline = time.time() + 900
             while time.time() < deadline and len(events) < args.updates + 5:
                 time.sleep(0.5)
             backend_cpu = (sum(sum(x.cpu_times()[:2]) for x in tree if x.is_running()) - cpu0) / (time.monotonic() - wall0)
+            mt = {k: v - mt0[k] for k, v in main_thread().items()}
+            run_wall = time.monotonic() - wall0
+            by_kind: dict[str, float] = {}
+            for x in browser_tree:
+                if x.is_running() and x.pid in by_kind0:
+                    k, c0 = by_kind0[x.pid]
+                    by_kind[k] = by_kind.get(k, 0.0) + (sum(x.cpu_times()[:2]) - c0) / run_wall
+            browser_cpu = (sum(sum(x.cpu_times()[:2]) for x in browser_tree if x.is_running()) - bcpu0) \
+                / (time.monotonic() - wall0)
             seen_all = [pg.evaluate("window.__seen") for pg in pages]
+            frames_all = [pg.evaluate("window.__frames || []") for pg in pages]
             browser.close()
     finally:
         stop.set()
@@ -108,16 +157,38 @@ def main() -> None:
         rproc.terminate()
     import re
 
-    latencies = []
-    for seen in seen_all:
+    latencies, to_frame, to_dom, rows, stale, stale_rows = [], [], [], [], [], []
+    for seen, frames in zip(seen_all, frames_all):
+        first_frame: dict[tuple, float] = {}  # (stage, processed, total) -> when its frame reached the page
+        for ts, data in frames:
+            m = [re.search(rf'"{k}":\s*(\d+)', data) for k in ("current_stage", "processed_items", "total_items")]
+            if all(m):
+                first_frame.setdefault(tuple(int(x.group(1)) for x in m), ts)
         first_seen: dict[tuple, float] = {}
         for ts, stage_text, count_text in seen:
             m1, m2 = re.search(r"Stage (\d)/6", stage_text), re.match(r"(\d+) / (\d+)", count_text)
             if m1 and m2:
                 first_seen.setdefault((int(m1.group(1)), int(m2.group(1)), int(m2.group(2))), ts)
+        shown_keys = sorted(first_seen.items(), key=lambda kv: kv[1])
+        for key, committed in events.items():  # staleness: until the page shows this commit or a later one
+            if key[1] > 0:
+                later = [ts for (st, done, _), ts in shown_keys if (st, done) >= key[:2] and ts >= committed]
+                if later:
+                    stale.append((min(later) - committed) * 1000)
+                    stale_rows.append({"key": key, "published_at": committed, "stale_ms": stale[-1]})
         for key, shown in first_seen.items():
             if key in events and key[1] > 0:
                 latencies.append((shown - events[key]) * 1000)
+                frame = first_frame.get(key)
+                if frame is not None:
+                    to_frame.append((frame - events[key]) * 1000)
+                    to_dom.append((shown - frame) * 1000)
+                rows.append({"key": key, "published_at": events[key], "commit_to_dom_ms": (shown - events[key]) * 1000,
+                             "commit_to_frame_ms": None if frame is None else (frame - events[key]) * 1000})
+    if args.dump:
+        Path(args.dump).write_text(json.dumps({"shown": sorted(rows, key=lambda r: r["published_at"]),
+                                               "every_commit": sorted(stale_rows, key=lambda r: r["published_at"])},
+                                              indent=1))
     latencies.sort()
     n = len(latencies)
     if not n:
@@ -126,7 +197,29 @@ def main() -> None:
           f"OFFLINE_AI_DELAY_MS={args.delay_ms}:")
     print(f"  p50 {statistics.median(latencies):.1f} ms   p95 {latencies[int(n * 0.95) - 1]:.1f} ms   "
           f"max {latencies[-1]:.1f} ms")
-    print(f"  backend CPU (web server process tree): {backend_cpu * 100:.0f}% of one core")
+    for label, xs in (("every commit until the page shows it or a later one", stale),
+                      ("commit -> websocket frame in the page", to_frame), ("frame -> DOM change", to_dom)):
+        if xs:
+            xs.sort()
+            print(f"  {label}: p50 {statistics.median(xs):.1f} ms   p95 {xs[int(len(xs) * 0.95) - 1]:.1f} ms   "
+                  f"max {xs[-1]:.1f} ms   (n={len(xs)})")
+    pushed = []  # server side: commit -> the update left the web process (first push per page and key)
+    first_push: dict[tuple, list[float]] = {}
+    for line in push_trace.read_text().splitlines() if push_trace.exists() else []:
+        ts, st, done, total = line.split()
+        first_push.setdefault((int(st), int(done), int(total)), []).append(float(ts))
+    for key, stamps in first_push.items():
+        if key in events and key[1] > 0:
+            pushed += [(t - events[key]) * 1000 for t in stamps[:args.contexts]]
+    if pushed:
+        pushed.sort()
+        print(f"  commit -> pushed by the web process: p50 {statistics.median(pushed):.1f} ms   "
+              f"p95 {pushed[int(len(pushed) * 0.95) - 1]:.1f} ms   max {pushed[-1]:.1f} ms   (n={len(pushed)})")
+    print(f"  backend CPU (web server process tree): {backend_cpu * 100:.0f}% of one core; "
+          f"browser (all chromium processes): {browser_cpu * 100:.0f}% ({browser_idle * 100:.0f}% before the run)")
+    print("  browser CPU by process type: " + ", ".join(f"{k} {v * 100:.0f}%" for k, v in sorted(by_kind.items())))
+    print("  first page's main thread, share of the run's wall time: " +
+          ", ".join(f"{k.removesuffix('Duration').lower()} {v / run_wall * 100:.0f}%" for k, v in mt.items()))
     print("command: python bench/push_latency.py " + " ".join(sys.argv[1:]))
 
 
