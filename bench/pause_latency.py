@@ -176,7 +176,7 @@ def main() -> None:
             if known:
                 item = [d for d, _ in known]
                 after = [a for _, a in known]
-                within = sum(1 for (d, _), lat in zip(res["in_flight"][what], v) if d is not None and lat <= d + 150)
+                within = sum(1 for x, lat in zip(res["in_flight"][what], v) if x and lat <= x[0] + 150)
                 print(f"{'':<10} {'':<6} the item in flight took p50 {_pct(item, 50):.0f} ms, p99 {_pct(item, 99):.0f} ms "
                       f"(n={len(known)}); its commit -> {what} in the database: p50 {_pct(after, 50):.0f} ms, "
                       f"p99 {_pct(after, 99):.0f} ms; latency <= that item's time + 150 ms in {within}/{len(known)}",

@@ -44,6 +44,18 @@ FRAME_HOOK = """(() => {
 })();"""
 
 
+def _cpu(procs) -> float:  # noqa: ANN001 - psutil processes; ones that exited meanwhile count 0
+    import psutil
+
+    total = 0.0
+    for x in procs:
+        try:
+            total += sum(x.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=200)
@@ -120,34 +132,35 @@ def main() -> None:
                                                     "RecalcStyleDuration")}
             web = psutil.Process(app.proc.pid)
             tree = [web] + web.children(recursive=True)
-            cpu0 = sum(sum(x.cpu_times()[:2]) for x in tree)
+            cpu0 = _cpu(tree)
             me = psutil.Process()
             browser_tree = [x for x in me.children(recursive=True) if "chrom" in x.name()]
-            idle0 = sum(sum(x.cpu_times()[:2]) for x in browser_tree)
+            idle0 = _cpu(browser_tree)
             time.sleep(3)  # the open pages with no run: what the browser burns by itself
-            browser_idle = (sum(sum(x.cpu_times()[:2]) for x in browser_tree if x.is_running()) - idle0) / 3
-            bcpu0 = sum(sum(x.cpu_times()[:2]) for x in browser_tree)
+            browser_idle = (_cpu(browser_tree) - idle0) / 3
 
             def kind(x) -> str:  # noqa: ANN001
-                t = [a for a in x.cmdline() if a.startswith("--type=")]
+                try:
+                    t = [a for a in x.cmdline() if a.startswith("--type=")]
+                except psutil.Error:
+                    return "exited"
                 return t[0][7:] if t else "browser"
-            by_kind0 = {x.pid: (kind(x), sum(x.cpu_times()[:2])) for x in browser_tree}
+            by_kind0 = {x.pid: (kind(x), _cpu([x])) for x in browser_tree}
             mt0 = main_thread()
             wall0 = time.monotonic()
             page.click("#run-now")
             deadline = time.time() + 900
             while time.time() < deadline and len(events) < args.updates + 5:
                 time.sleep(0.5)
-            backend_cpu = (sum(sum(x.cpu_times()[:2]) for x in tree if x.is_running()) - cpu0) / (time.monotonic() - wall0)
+            backend_cpu = (_cpu(tree) - cpu0) / (time.monotonic() - wall0)
             mt = {k: v - mt0[k] for k, v in main_thread().items()}
             run_wall = time.monotonic() - wall0
             by_kind: dict[str, float] = {}
             for x in browser_tree:
-                if x.is_running() and x.pid in by_kind0:
+                if x.pid in by_kind0 and (c1 := _cpu([x])):
                     k, c0 = by_kind0[x.pid]
-                    by_kind[k] = by_kind.get(k, 0.0) + (sum(x.cpu_times()[:2]) - c0) / run_wall
-            browser_cpu = (sum(sum(x.cpu_times()[:2]) for x in browser_tree if x.is_running()) - bcpu0) \
-                / (time.monotonic() - wall0)
+                    by_kind[k] = by_kind.get(k, 0.0) + (c1 - c0) / run_wall
+            browser_cpu = sum(by_kind.values())  # processes that exited during the run are left out
             seen_all = [pg.evaluate("window.__seen") for pg in pages]
             frames_all = [pg.evaluate("window.__frames || []") for pg in pages]
             browser.close()

@@ -27,9 +27,13 @@ BENCHES = [
                       "at 200 ms per item. Target: p99 <= item time + 150 ms (350 ms).",
      ["bench/pause_latency.py"], ["bench/pause_latency.py", "--pauses", "8", "--cancels", "3", "--backend", "sqlite"]),
     ("push_latency", "Push: worker commit -> DOM change in headless Chromium (MutationObserver), one browser. "
-                     "Target: p95 <= 100 ms.",
+                     "Target: p95 <= 100 ms. The first line counts the updates the page showed; the second counts "
+                     "every commit until the page showed it or a later state (pushes are paced, so bursts "
+                     "coalesce); the rest splits the time into server, wire and paint.",
      ["bench/push_latency.py", "--updates", "200"], ["bench/push_latency.py", "--updates", "40"]),
-    ("push_latency_50", "Push with 50 browser contexts watching one site: pooled p95 and the backend's CPU.",
+    ("push_latency_50", "Push with 50 browser contexts watching one site: pooled p95 and the backend's CPU. "
+                        "All 50 pages render in one Chromium on the same 2 cores as the server and workers; "
+                        "'pushed by the web process' is the server's share.",
      ["bench/push_latency.py", "--updates", "200", "--contexts", "50"],
      ["bench/push_latency.py", "--updates", "30", "--contexts", "5"]),
     ("pipeline_overhead", "5,000 keywords through six stages with a zero-cost provider: the full system (RQ, DB, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ def _import(live_app, site_id: int, rows: list[dict], tmp_path, name: str) -> No
     (tmp_path / name).write_text(buf.getvalue())
     r = live_app.cli("import-keywords", "--site", str(site_id), str(tmp_path / name), "--json")
     assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["imported"] == len(rows) > 0, r.stdout  # a run with work to do
 
 
 def _wait_status(live_app, run_id: str, want: str, timeout: float = 120) -> None:
@@ -74,8 +76,9 @@ def test_notification_centre_unread_count_links_and_email_opt_out(live_app, page
     assert live_app.cli("create-user", "--email", colleague, "--password", PW, "--account", account,
                         "--role", "admin").returncode == 0
     assert live_app.cli("grant-credits", "--account", account, "--amount", "20000", "--reason", "e2e").returncode == 0
-    words = demo_keywords()
-    _import(live_app, site_id, words[200:212], tmp_path, "a.csv")
+    words = demo_keywords()  # this account's own site: the demo list is free to reuse
+    assert len(words) >= 15
+    _import(live_app, site_id, words[:12], tmp_path, "a.csv")
     run_id = _run(live_app, site_id, pause_first=True)
 
     ui_login(page, live_app.url, owner, PW)
@@ -85,6 +88,7 @@ def test_notification_centre_unread_count_links_and_email_opt_out(live_app, page
     items = page.locator(".notification-item")
     expect(items).to_have_count(2)
     expect(items.nth(0)).to_contain_text(f"Run {run_id} completed")
+    expect(items.nth(0)).to_contain_text(re.compile(r"used [1-9][\d,]* credits"))  # it did the work
     expect(items.nth(1)).to_contain_text("paused by an operator")
     shot(page, "notifications-01-centre")
     items.nth(0).click()
@@ -108,7 +112,7 @@ def test_notification_centre_unread_count_links_and_email_opt_out(live_app, page
     page.click("#email-notifications")
     expect(page.locator("#email-notifications")).to_have_attribute("data-state", "unchecked")
     before = len(smtp_sink.to(owner))
-    _import(live_app, site_id, words[212:215], tmp_path, "b.csv")
+    _import(live_app, site_id, words[12:15], tmp_path, "b.csv")
     second = _run(live_app, site_id)
     mails = smtp_sink.wait_for(colleague, 3)  # paused + completed of run 1, completed of run 2
     assert any(second in m["Subject"] for m in mails)
