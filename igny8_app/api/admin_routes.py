@@ -64,9 +64,7 @@ def _adjust(c: Call) -> Any:
 
 def _credit_costs(c: Call) -> Any:
     with read_session() as s:
-        costs = [{"operation_type": x.operation_type, "credits_cost": x.credits_cost, "unit": x.unit,
-                  "display_name": x.display_name, "is_active": x.is_active}
-                 for x in billing.list_cost_configs(session=s)]
+        costs = [{**_cost_row(x), "display_name": x.display_name} for x in billing.list_cost_configs(session=s)]
         return {"results": costs, "audit": admin_billing.cost_audit(session=s),
                 "typical_run": admin_billing.typical_run_cost(admin_billing.current_rules(session=s))}
 
@@ -79,11 +77,22 @@ def _update_cost(c: Call) -> Any:
     unit = c.body.get("unit")
     if unit not in [u.value for u in CostUnit]:
         raise ValidationError(f"'unit' must be one of: {', '.join(u.value for u in CostUnit)}.")
+    optional = {}
+    if "tokens_per_credit" in c.body:  # null: the default (1,000 tokens buy a credit)
+        optional["tokens_per_credit"] = None if c.body["tokens_per_credit"] is None else body_whole(
+            c.body, "tokens_per_credit", doc.TOKENS_PATTERN, 1, admin_billing.MAX_TOKENS_PER_CREDIT)
+    if "min_credits" in c.body:
+        optional["min_credits"] = body_whole(c.body, "min_credits", doc.COST_PATTERN, 0, admin_billing.MAX_COST)
     with write_session() as s:
         cfg = admin_billing.update_cost(session=s, admin_user_id=c.user_id, operation_type=operation,
-                                        credits_cost=cost, unit=unit, is_active=body_bool(c.body, "is_active", True))
-        return {"operation_type": cfg.operation_type, "credits_cost": cfg.credits_cost, "unit": cfg.unit,
-                "is_active": cfg.is_active}
+                                        credits_cost=cost, unit=unit, is_active=body_bool(c.body, "is_active", True),
+                                        **optional)
+        return _cost_row(cfg)
+
+
+def _cost_row(x: Any) -> dict[str, Any]:
+    return {"operation_type": x.operation_type, "credits_cost": x.credits_cost, "unit": x.unit,
+            "tokens_per_credit": x.tokens_per_credit, "min_credits": x.min_credits, "is_active": x.is_active}
 
 
 def _payments(c: Call) -> Any:

@@ -42,6 +42,7 @@ KEY_PATTERN = "^[A-Za-z0-9._:-]{1,150}$"
 AMOUNT_PATTERN = "^-?(10000000|[1-9][0-9]{0,6})$"  # a non-zero whole number, |n| <= 10,000,000
 CREDITS_PATTERN = "^(100000000|[1-9][0-9]{0,7})$"  # 1 … 100,000,000
 COST_PATTERN = "^(10000|0|[1-9][0-9]{0,3})$"  # 0 … 10,000
+TOKENS_PATTERN = "^(1000000|[1-9][0-9]{0,5})$"  # 1 … 1,000,000
 PRICE_PATTERN = "^(1000000(\\.00?)?|[1-9][0-9]{0,5}(\\.[0-9]{1,2})?|0\\.(0[1-9]|[1-9][0-9]?))$"  # 0.01 … 1,000,000
 MAX_NOTE = 2000
 MAX_SEARCH = 120
@@ -50,6 +51,7 @@ ERROR_CODES = ["too_large", "invalid_signature", "payment_provider_error"]
 
 _INT = {"type": "integer"}
 _NNINT = {"type": "integer", "minimum": 0}
+_TOKENS_OUT = {"type": "integer", "minimum": 1, "nullable": True}
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}
 _TIME = {"type": "string", "format": "date-time"}
@@ -183,7 +185,8 @@ SCHEMAS: dict[str, Any] = {
     "CreditCosts": _obj({
         "results": {"type": "array", "items": _obj({
             "operation_type": _enum([o.value for o in OperationType]), "credits_cost": _NNINT,
-            "unit": _enum([u.value for u in CostUnit]), "display_name": _STR, "is_active": _BOOL})},
+            "unit": _enum([u.value for u in CostUnit]), "tokens_per_credit": _TOKENS_OUT, "min_credits": _NNINT,
+            "display_name": _STR, "is_active": _BOOL})},
         "audit": {"type": "array", "maxItems": 50, "items": _obj({
             "id": _INT, "operation": _STR, "who": _STR, "when": _STR, "change": _STR,
             "old": {"type": "object"}, "new": {"type": "object"}})},
@@ -196,9 +199,15 @@ SCHEMAS: dict[str, Any] = {
         "credits_cost": _whole(COST_PATTERN, 0, 10_000, "Credits per unit."),
         "unit": _enum([u.value for u in CostUnit]),
         "is_active": {"type": "boolean", "default": True},
-    }, optional=("is_active",)),
+        "tokens_per_credit": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 1_000_000, "nullable": True},
+                                        {"type": "string", "pattern": TOKENS_PATTERN}],
+                              "description": "per_1k_tokens prices: tokens that buy one credit; null for the "
+                                             "default (1,000). Unchanged when absent."},
+        "min_credits": _whole(COST_PATTERN, 0, 10_000, "The least one charge costs. Unchanged when absent."),
+    }, optional=("is_active", "tokens_per_credit", "min_credits")),
     "Cost": _obj({"operation_type": _enum([o.value for o in OperationType]), "credits_cost": _NNINT,
-                  "unit": _enum([u.value for u in CostUnit]), "is_active": _BOOL}),
+                  "unit": _enum([u.value for u in CostUnit]), "tokens_per_credit": _TOKENS_OUT,
+                  "min_credits": _NNINT, "is_active": _BOOL}),
     "Review": _obj({"note": {"type": "string", "maxLength": MAX_NOTE, "pattern": NOTE_PATTERN}}, optional=("note",)),
     "Rejection": _obj({"note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE,
                                 "pattern": REQUIRED_TEXT_PATTERN, "description": "Why: the customer sees it."}}),

@@ -49,6 +49,8 @@ class AdminState(SessionState):
     e_cost: str = ""
     e_unit: str = ""
     e_active: bool = True
+    e_tokens: str = ""  # tokens per credit (per_1k_tokens prices); "" = the default
+    e_min: str = "0"
     preview: dict[str, Any] = {}
     accounts: list[dict[str, Any]] = []
     acc_page: int = 1
@@ -93,7 +95,11 @@ class AdminState(SessionState):
             with self._admin() as ctx:
                 rows = billing.list_cost_configs(session=ctx.session)
                 self.costs = [{"operation": r.operation_type, "name": r.display_name, "cost": r.credits_cost,
-                               "cost_label": fmt_int(r.credits_cost), "unit": r.unit, "active": r.is_active}
+                               "cost_label": fmt_int(r.credits_cost), "unit": r.unit, "active": r.is_active,
+                               "tokens": "" if r.tokens_per_credit is None else str(r.tokens_per_credit),
+                               "min": str(r.min_credits), "min_label": fmt_int(r.min_credits),
+                               "tokens_label": (fmt_int(r.tokens_per_credit or 1000) + " tokens/credit"
+                                                if r.unit == "per_1k_tokens" else "")}
                               for r in rows]
                 self.audit = admin_billing.cost_audit(session=ctx.session)
                 typical = admin_billing.typical_run_cost(admin_billing.current_rules(session=ctx.session))
@@ -111,6 +117,7 @@ class AdminState(SessionState):
         if row is None:
             return
         self.e_op, self.e_cost, self.e_unit, self.e_active = operation, str(row["cost"]), row["unit"], row["active"]
+        self.e_tokens, self.e_min = row["tokens"], row["min"]
         self.edit_open = True
         return AdminState.refresh_preview
 
@@ -129,6 +136,16 @@ class AdminState(SessionState):
         return AdminState.refresh_preview
 
     @rx.event
+    def set_e_tokens(self, value: str):
+        self.e_tokens = value
+        return AdminState.refresh_preview
+
+    @rx.event
+    def set_e_min(self, value: str):
+        self.e_min = value
+        return AdminState.refresh_preview
+
+    @rx.event
     def set_e_active(self, value: bool):
         self.e_active = bool(value)
         return AdminState.refresh_preview
@@ -138,7 +155,8 @@ class AdminState(SessionState):
         try:
             with self._admin() as ctx:
                 p = admin_billing.preview_with(session=ctx.session, operation_type=self.e_op, credits_cost=self.e_cost,
-                                               unit=self.e_unit, is_active=self.e_active)
+                                               unit=self.e_unit, is_active=self.e_active,
+                                               tokens_per_credit=self.e_tokens, min_credits=self.e_min)
         except DomainError as exc:
             self.preview = {"error": exc.message}
             return
@@ -151,7 +169,8 @@ class AdminState(SessionState):
         try:
             with self._admin() as ctx:
                 admin_billing.update_cost(session=ctx.session, admin_user_id=ctx.user.id, operation_type=self.e_op,
-                                          credits_cost=self.e_cost, unit=self.e_unit, is_active=self.e_active)
+                                          credits_cost=self.e_cost, unit=self.e_unit, is_active=self.e_active,
+                                          tokens_per_credit=self.e_tokens, min_credits=self.e_min)
         except DomainError as exc:
             return self._refuse(exc)
         self.edit_open = False

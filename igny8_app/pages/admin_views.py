@@ -77,6 +77,19 @@ def _edit_cost_dialog() -> rx.Component:
                               spacing="1"),
                     spacing="4", align="start",
                 ),
+                rx.hstack(
+                    rx.vstack(rx.text("Minimum credits per charge", size="2", weight="medium"),
+                              rx.input(default_value=A.e_min, on_change=A.set_e_min, type="number", min="0",
+                                       id="min-credits-input", key=A.e_op + "-min"), spacing="1"),
+                    rx.cond(
+                        A.e_unit == "per_1k_tokens",
+                        rx.vstack(rx.text("Tokens per credit", size="2", weight="medium"),
+                                  rx.input(default_value=A.e_tokens, on_change=A.set_e_tokens, type="number",
+                                           min="1", placeholder="1000 (default)", id="tokens-per-credit-input",
+                                           key=A.e_op + "-tokens"), spacing="1"),
+                    ),
+                    spacing="4", align="start",
+                ),
                 rx.cond(
                     p["error"].to(str) != "",
                     rx.callout(p["error"].to(str), icon="circle-alert", color_scheme="red"),
@@ -109,12 +122,16 @@ def admin_costs_page() -> rx.Component:
             width="100%", spacing="4",
         ),
         card("Operations", _table(
-            ["Operation", "Description", "Credits", "Unit", "Active", ""], A.costs,
+            ["Operation", "Description", "Credits", "Unit", "Minimum", "Active", ""], A.costs,
             lambda c: rx.table.row(
                 rx.table.cell(rx.code(c["operation"].to(str))),
                 rx.table.cell(c["name"].to(str)),
                 rx.table.cell(c["cost_label"].to(str), class_name="cost-value"),
-                rx.table.cell(c["unit"].to(str)),
+                rx.table.cell(rx.vstack(rx.text(c["unit"].to(str), size="2"),
+                                        rx.cond(c["tokens_label"].to(str) != "",
+                                                rx.text(c["tokens_label"].to(str), size="1", color_scheme="gray")),
+                                        spacing="0")),
+                rx.table.cell(c["min_label"].to(str), class_name="min-value"),
                 rx.table.cell(rx.cond(c["active"].to(bool), rx.badge("active", color_scheme="green"),
                                       rx.badge("off", color_scheme="gray"))),
                 rx.table.cell(rx.button(rx.icon("pencil", size=14), "Edit", size="1", variant="soft",

@@ -53,12 +53,32 @@ def _int(raw: Any, name: str, lo: int, hi: int) -> int:
 # --- credit costs -------------------------------------------------------------------------------
 
 def _cost_snapshot(c: CreditCostConfig) -> dict[str, Any]:
-    return {"credits_cost": c.credits_cost, "unit": c.unit, "is_active": c.is_active}
+    return {"credits_cost": c.credits_cost, "unit": c.unit, "is_active": c.is_active,
+            "tokens_per_credit": c.tokens_per_credit, "min_credits": c.min_credits}
+
+
+MAX_TOKENS_PER_CREDIT = 1_000_000
+_KEEP: Any = object()  # update_cost/preview_with: leave this field as it is
+
+
+def _tokens_per_credit(raw: Any) -> int | None:
+    """Tokens that buy one credit for per-1k-token prices; empty/None means the default (1,000)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    return _int(raw, "Tokens per credit", 1, MAX_TOKENS_PER_CREDIT)
+
+
+def _rule_fields(old: CostRule, tokens_per_credit: Any, min_credits: Any) -> tuple[int | None, int]:
+    tokens = old.tokens_per_credit if tokens_per_credit is _KEEP else _tokens_per_credit(tokens_per_credit)
+    minimum = old.min_credits if min_credits is _KEEP else _int(min_credits, "The minimum", 0, MAX_COST)
+    return tokens, minimum
 
 
 def update_cost(*, session: Session, admin_user_id: int, operation_type: str, credits_cost: Any, unit: str,
-                is_active: bool) -> CreditCostConfig:
-    """Change one operation's price; it applies to the next item charged. Audited (old -> new)."""
+                is_active: bool, tokens_per_credit: Any = _KEEP, min_credits: Any = _KEEP) -> CreditCostConfig:
+    """Change one operation's price; it applies to the next item charged. Audited (old -> new).
+    ``tokens_per_credit`` (per-1k-token prices) and ``min_credits`` (the least one charge costs)
+    stay as they are unless given."""
     require_superuser(session, admin_user_id)
     cost = _int(credits_cost, "The cost", 0, MAX_COST)
     try:
@@ -69,8 +89,11 @@ def update_cost(*, session: Session, admin_user_id: int, operation_type: str, cr
                        .with_for_update()).one_or_none()
     if cfg is None:
         raise NotFound(f"No cost is configured for '{operation_type}'.")
+    tokens, minimum = _rule_fields(CostRule(cfg.credits_cost, cfg.unit, cfg.tokens_per_credit, cfg.min_credits),
+                                   tokens_per_credit, min_credits)
     old = _cost_snapshot(cfg)
     cfg.credits_cost, cfg.unit, cfg.is_active = cost, unit, bool(is_active)
+    cfg.tokens_per_credit, cfg.min_credits = tokens, minimum
     new = _cost_snapshot(cfg)
     if old == new:
         return cfg
@@ -82,7 +105,7 @@ def update_cost(*, session: Session, admin_user_id: int, operation_type: str, cr
     return cfg
 
 
-AUDIT_ORDER = ("credits_cost", "unit", "is_active")  # PostgreSQL's JSONB does not keep key order
+AUDIT_ORDER = ("credits_cost", "unit", "tokens_per_credit", "min_credits", "is_active")  # PostgreSQL's JSONB does not keep key order
 
 
 def _figure(v: Any) -> str:
@@ -131,8 +154,8 @@ def current_rules(*, session: Session) -> dict[str, CostRule]:
             for c in billing.list_cost_configs(session=session)}
 
 
-def preview_with(*, session: Session, operation_type: str, credits_cost: Any, unit: str, is_active: bool
-                 ) -> dict[str, Any]:
+def preview_with(*, session: Session, operation_type: str, credits_cost: Any, unit: str, is_active: bool,
+                 tokens_per_credit: Any = _KEEP, min_credits: Any = _KEEP) -> dict[str, Any]:
     """The typical run's cost now, and with one operation's proposed price (nothing is saved)."""
     now = current_rules(session=session)
     if operation_type not in now:
@@ -142,8 +165,8 @@ def preview_with(*, session: Session, operation_type: str, credits_cost: Any, un
         CostUnit(unit)
     except ValueError:
         raise ValidationError(f"Unknown unit '{unit}'.") from None
-    old = now[operation_type]
-    proposed = {**now, operation_type: CostRule(cost, unit, old.tokens_per_credit, old.min_credits, bool(is_active))}
+    tokens, minimum = _rule_fields(now[operation_type], tokens_per_credit, min_credits)
+    proposed = {**now, operation_type: CostRule(cost, unit, tokens, minimum, bool(is_active))}
     return {"current": typical_run_cost(now), "proposed": typical_run_cost(proposed)}
 
 

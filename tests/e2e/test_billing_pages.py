@@ -135,9 +135,14 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
         admin.click("#edit-ideas")
         admin.fill("#cost-input", "5")
         expect(admin.locator("#cost-preview")).to_contain_text("with this change")
+        expect(admin.locator("#tokens-per-credit-input")).to_have_count(0)  # only for per_1k_tokens prices
+        admin.fill("#min-credits-input", "4")
+        expect(admin.locator("#cost-preview")).to_contain_text("with this change")
         shot(admin, "admin-02-cost-preview")
         admin.click("#save-cost")
         expect(admin.locator(".audit-row").first).to_contain_text("credits_cost: 2 → 5")
+        expect(admin.locator(".audit-row").first).to_contain_text("min_credits: 0 → 4")
+        expect(admin.locator(".cost-row", has=admin.locator("#edit-ideas")).locator(".min-value")).to_have_text("4")
         shot(admin, "admin-03-costs")
 
         admin.goto(f"{app.url}/admin/accounts")

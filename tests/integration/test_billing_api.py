@@ -154,3 +154,36 @@ def test_cookie_downloads(world):
         assert c.get("/files/usage.csv", params={"account_id": bad}).status_code == 404, bad
     c.cookies.update(_cookie(world, "root"))
     assert c.get(f"/files/invoices/{world['inv_b']}.pdf").status_code == 200
+
+
+def test_admin_sets_tokens_per_credit_and_minimum_and_charges_follow(world):
+    """Per-token prices need tokens_per_credit and a floor: both are editable, validated, audited,
+    and what the next charge uses."""
+    from igny8_app.domain.costs import Usage, credits_for
+    from igny8_app.services import billing
+
+    url = "/api/v1/admin/credit-costs/content"
+    r = post(world, "root", url, {"credits_cost": 2, "unit": "per_1k_tokens", "tokens_per_credit": "500",
+                                  "min_credits": 3})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"operation_type": "content", "credits_cost": 2, "unit": "per_1k_tokens",
+                        "tokens_per_credit": 500, "min_credits": 3, "is_active": True}
+    with dbmod.read_session() as s:
+        rule = billing.cost_rule(s, "content")
+    assert (rule.tokens_per_credit, rule.min_credits) == (500, 3)
+    assert credits_for(rule, Usage(tokens_in=4_000, tokens_out=1_000)) > credits_for(rule, Usage(tokens_in=10)) >= 3
+    assert credits_for(rule, Usage(tokens_in=1)) == 3  # the floor
+    listed = {c["operation_type"]: c for c in get(world, "root", "/api/v1/admin/credit-costs").json()["results"]}
+    assert (listed["content"]["tokens_per_credit"], listed["content"]["min_credits"]) == (500, 3)
+    audit = get(world, "root", "/api/v1/admin/credit-costs").json()["audit"][0]["change"]
+    assert "tokens_per_credit: None → 500" in audit and "min_credits: " in audit and "→ 3" in audit
+    # absent fields stay; null restores the default; bad values are refused with a message
+    r = post(world, "root", url, {"credits_cost": 2, "unit": "per_1k_tokens"})
+    assert (r.json()["tokens_per_credit"], r.json()["min_credits"]) == (500, 3)
+    r = post(world, "root", url, {"credits_cost": 2, "unit": "per_1k_tokens", "tokens_per_credit": None})
+    assert r.json()["tokens_per_credit"] is None
+    for bad in ({"tokens_per_credit": 0}, {"tokens_per_credit": "1e3"}, {"tokens_per_credit": 1_000_001},
+                {"min_credits": -1}, {"min_credits": "²"}, {"min_credits": 10_001}):
+        r = post(world, "root", url, {"credits_cost": 2, "unit": "per_1k_tokens", **bad})
+        assert r.status_code == 422 and next(iter(bad)) in r.json()["detail"], (bad, r.text)
+    assert post(world, "owner", url, {"credits_cost": 2, "unit": "per_item", "min_credits": 0}).status_code == 403
