@@ -208,7 +208,7 @@ def processing_card(state: Any) -> rx.Component:
                                                 id="credits-used")),
                 _metric("Stage", rx.text(stage.to_string(), " of 6", size="3", weight="medium")),
                 _metric("Status", _status_badge(status)),
-                rx.text(run["run_id"].to(str), size="1", color_scheme="gray", font_family="monospace"),
+                rx.text(run["run_id"].to(str), size="1", color_scheme="gray", font_family="monospace", id="card-run-id"),
                 width="25%",
                 spacing="3",
                 padding_left="16px",

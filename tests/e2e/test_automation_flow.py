@@ -111,6 +111,20 @@ def test_pause_resume_and_cancel(live_app, page, balcony, tmp_path):
     expect(page.locator("#run-status")).to_have_text("cancelled", timeout=15_000)
     expect(page.locator("#run-now")).to_be_enabled()
     shot(page, "15-automation-cancelled")
+    # the run's trace (written in each transaction): after each stop request at most the item in
+    # flight was committed, and no item was done twice across pause, resume and cancel
+    trace = [json.loads(line) for line in
+             (live_app.data_dir / "runs" / page.locator("#card-run-id").inner_text() / "trace.jsonl")
+             .read_text().splitlines()]
+    kinds = [e["event"] for e in trace]
+    for request, stop in (("pause_requested", "pause"), ("cancel_requested", "cancel")):
+        if request in kinds:  # (a request that found no item in progress stops at once)
+            start = kinds.index(request)
+            end = kinds.index(stop, start)
+            assert kinds[start:end].count("stage_item_processed") <= 1, kinds[start:end + 1]
+    assert "pause" in kinds and "cancel" in kinds, kinds
+    done = [(e["stage"], e["item"]) for e in trace if e["event"] == "stage_item_processed"]
+    assert done and len(done) == len(set(done)), "an item was processed twice"
 
 
 def test_viewer_sees_the_card_but_cannot_control(live_app, page, balcony, tmp_path):
