@@ -22,6 +22,25 @@ from tests.conftest import free_port
 from tests.engine_helpers import seed_site
 
 
+def run_async(scenario) -> None:  # noqa: ANN001 - a coroutine function
+    """asyncio.run in a thread of its own: in a full run, Playwright's sync API (e2e tests) keeps an
+    event loop running in the main thread, where asyncio.run refuses to start another."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the scenario did not finish in 60 s"
+    if errors:
+        raise errors[0]
+
+
 async def _next(queue: asyncio.Queue, timeout: float = 5.0) -> dict:
     return await asyncio.wait_for(queue.get(), timeout)
 
@@ -60,7 +79,7 @@ def test_events_reach_only_the_pages_of_their_site_in_order(redis, redis_url):
         assert hub.watchers(1) == hub.watchers(2) == 0
         hub._reader.cancel()
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_pages_of_a_site_share_one_dashboard_read_unless_they_saw_newer_events(redis, redis_url, monkeypatch):
@@ -98,7 +117,7 @@ def test_pages_of_a_site_share_one_dashboard_read_unless_they_saw_newer_events(r
         assert (await hub.dashboard(6, 0))[1] == {"site": 6, "read": 3}
         hub._reader.cancel()
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_a_failed_dashboard_read_is_not_reused(redis, redis_url, monkeypatch):
@@ -120,7 +139,7 @@ def test_a_failed_dashboard_read_is_not_reused(redis, redis_url, monkeypatch):
         assert (await hub.dashboard(1, 0))[1] == {"ok": True}
         hub._reader.cancel()
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_dashboard_reads_the_committed_run(db, redis):
@@ -179,7 +198,7 @@ def test_a_redis_restart_reconnects_and_tells_every_page_to_reload(tmp_path: Pat
         hub._reader.cancel()
 
     try:
-        asyncio.run(scenario())
+        run_async(scenario)
     finally:
         proc.kill()
         proc.wait(5)
