@@ -1,8 +1,9 @@
 """Automation: run the pipeline for the active site and watch it live.
 
-Progress is pushed, not polled: the worker publishes a Redis event after each committed item;
-``watch`` (a background event per open page) is subscribed to it and reloads the durable state
-from the database when an event for this site arrives, so a page that (re)connects is never stale.
+Progress is pushed, not polled: the worker publishes a Redis event after each committed item; the
+web process's progress hub (``igny8_app/progress_hub.py``) hands a site's events to ``watch`` (a
+background event per open page), which shows the committed state on the card and reloads the
+durable dashboard from the database at stage ends, so a page that (re)connects is never stale.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def push_interval(watchers: int) -> float:
     """The least time between two card updates of one page, with ``watchers`` pages open in this
     process: every page still sees the newest state, just less often when many are open."""
     return max(MIN_PUSH_INTERVAL_S, watchers / PUSHES_PER_SECOND)
+
+
 PUSH_TRACE = os.environ.get("IGNY8_PUSH_TRACE", "")  # a file: one line per push (bench/push_latency.py)
 
 
@@ -71,7 +74,12 @@ class AutomationState(SessionState):
     def _apply_dashboard(self, data: dict[str, Any], *, card: bool = True) -> dict[str, Any]:
         """Show a ``services.automation.site_dashboard``; returns its run state for the card, or
         None with ``card=False`` (the card keeps its run: a newer item event already updated it)."""
-        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1]} for r in data["stages"]]
+        in_run = {st["stage"]: st for st in data["run"].get("stages", [])}  # this run's counts at this read
+        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1],
+                        "run_processed_at_load": in_run.get(r["stage"], {}).get("processed_items", 0),
+                        "run_done_at_load": in_run.get(r["stage"], {}).get("processed_items", 0)
+                        + in_run.get(r["stage"], {}).get("failed_items", 0)}
+                       for r in data["stages"]]
         if card:
             self._note_run(data["run"])
         self.history_rows = data["history"]
@@ -309,6 +317,21 @@ def _stage_state(stage: rx.Var) -> rx.Var:
                                 rx.cond(stage["pending"].to(int) > 0, "waiting", "done")))))
 
 
+def _live_processed(stage: rx.Var) -> rx.Var:
+    """The active stage's processed count, moved on by the card's live run between reloads (the
+    stage cards themselves are reloaded only when a stage ends)."""
+    run = LiveRunState.run
+    return (stage["processed"].to(int) + run["processed_items"].to(int)
+            - stage["run_processed_at_load"].to(int)).to_string()
+
+
+def _live_pending(stage: rx.Var) -> rx.Var:
+    run = LiveRunState.run
+    left = stage["pending"].to(int) - (run["processed_items"].to(int) + run["failed_items"].to(int)
+                                       - stage["run_done_at_load"].to(int))
+    return rx.cond(left > 0, left.to_string(), "0")
+
+
 def _stage_card(stage: rx.Var) -> rx.Component:
     state = _stage_state(stage)
     is_active = state == "active"
@@ -331,9 +354,11 @@ def _stage_card(stage: rx.Var) -> rx.Component:
             rx.text(stage["name"].to(str), weight="bold", size="3"),
             rx.hstack(
                 rx.vstack(rx.text("Pending", size="1", color_scheme="gray"),
-                          rx.text(stage["pending"].to_string(), size="5", weight="bold"), spacing="0"),
+                          rx.text(rx.cond(is_active, _live_pending(stage), stage["pending"].to_string()),
+                                  size="5", weight="bold", class_name="stage-pending"), spacing="0"),
                 rx.vstack(rx.text("Processed", size="1", color_scheme="gray"),
-                          rx.text(stage["processed"].to_string(), size="5", weight="bold"), spacing="0"),
+                          rx.text(rx.cond(is_active, _live_processed(stage), stage["processed"].to_string()),
+                                  size="5", weight="bold", class_name="stage-processed"), spacing="0"),
                 spacing="6",
             ),
             spacing="2",
