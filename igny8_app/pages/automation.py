@@ -74,12 +74,7 @@ class AutomationState(SessionState):
     def _apply_dashboard(self, data: dict[str, Any], *, card: bool = True) -> dict[str, Any]:
         """Show a ``services.automation.site_dashboard``; returns its run state for the card, or
         None with ``card=False`` (the card keeps its run: a newer item event already updated it)."""
-        in_run = {st["stage"]: st for st in data["run"].get("stages", [])}  # this run's counts at this read
-        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1],
-                        "run_processed_at_load": in_run.get(r["stage"], {}).get("processed_items", 0),
-                        "run_done_at_load": in_run.get(r["stage"], {}).get("processed_items", 0)
-                        + in_run.get(r["stage"], {}).get("failed_items", 0)}
-                       for r in data["stages"]]
+        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1]} for r in data["stages"]]
         if card:
             self._note_run(data["run"])
         self.history_rows = data["history"]
@@ -317,21 +312,6 @@ def _stage_state(stage: rx.Var) -> rx.Var:
                                 rx.cond(stage["pending"].to(int) > 0, "waiting", "done")))))
 
 
-def _live_processed(stage: rx.Var) -> rx.Var:
-    """The active stage's processed count, moved on by the card's live run between reloads (the
-    stage cards themselves are reloaded only when a stage ends)."""
-    run = LiveRunState.run
-    return (stage["processed"].to(int) + run["processed_items"].to(int)
-            - stage["run_processed_at_load"].to(int)).to_string()
-
-
-def _live_pending(stage: rx.Var) -> rx.Var:
-    run = LiveRunState.run
-    left = stage["pending"].to(int) - (run["processed_items"].to(int) + run["failed_items"].to(int)
-                                       - stage["run_done_at_load"].to(int))
-    return rx.cond(left > 0, left.to_string(), "0")
-
-
 def _stage_card(stage: rx.Var) -> rx.Component:
     state = _stage_state(stage)
     is_active = state == "active"
@@ -352,14 +332,20 @@ def _stage_card(stage: rx.Var) -> rx.Component:
                 align="center",
             ),
             rx.text(stage["name"].to(str), weight="bold", size="3"),
-            rx.hstack(
-                rx.vstack(rx.text("Pending", size="1", color_scheme="gray"),
-                          rx.text(rx.cond(is_active, _live_pending(stage), stage["pending"].to_string()),
-                                  size="5", weight="bold", class_name="stage-pending"), spacing="0"),
-                rx.vstack(rx.text("Processed", size="1", color_scheme="gray"),
-                          rx.text(rx.cond(is_active, _live_processed(stage), stage["processed"].to_string()),
-                                  size="5", weight="bold", class_name="stage-processed"), spacing="0"),
-                spacing="6",
+            rx.cond(
+                is_active,  # its live counts are on the processing card; these reload at stage ends
+                rx.hstack(rx.icon("arrow-up", size=14), rx.text("In progress: live counts in the card above",
+                                                                size="2", color_scheme="indigo"),
+                          align="center", spacing="1", min_height="44px", class_name="stage-live-note"),
+                rx.hstack(
+                    rx.vstack(rx.text("Pending", size="1", color_scheme="gray"),
+                              rx.text(stage["pending"].to_string(), size="5", weight="bold",
+                                      class_name="stage-pending"), spacing="0"),
+                    rx.vstack(rx.text("Processed", size="1", color_scheme="gray"),
+                              rx.text(stage["processed"].to_string(), size="5", weight="bold",
+                                      class_name="stage-processed"), spacing="0"),
+                    spacing="6",
+                ),
             ),
             spacing="2",
         ),
