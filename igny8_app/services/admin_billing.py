@@ -68,7 +68,9 @@ def _tokens_per_credit(raw: Any) -> int | None:
     return _int(raw, "Tokens per credit", 1, MAX_TOKENS_PER_CREDIT)
 
 
-def _rule_fields(old: CostRule, tokens_per_credit: Any, min_credits: Any) -> tuple[int | None, int]:
+def _rule_fields(old: CostRule | CreditCostConfig, tokens_per_credit: Any, min_credits: Any
+                 ) -> tuple[int | None, int]:
+    """The validated new (tokens_per_credit, min_credits); ``_KEEP`` keeps ``old``'s value."""
     tokens = old.tokens_per_credit if tokens_per_credit is _KEEP else _tokens_per_credit(tokens_per_credit)
     minimum = old.min_credits if min_credits is _KEEP else _int(min_credits, "The minimum", 0, MAX_COST)
     return tokens, minimum
@@ -89,8 +91,7 @@ def update_cost(*, session: Session, admin_user_id: int, operation_type: str, cr
                        .with_for_update()).one_or_none()
     if cfg is None:
         raise NotFound(f"No cost is configured for '{operation_type}'.")
-    tokens, minimum = _rule_fields(CostRule(cfg.credits_cost, cfg.unit, cfg.tokens_per_credit, cfg.min_credits),
-                                   tokens_per_credit, min_credits)
+    tokens, minimum = _rule_fields(cfg, tokens_per_credit, min_credits)
     old = _cost_snapshot(cfg)
     cfg.credits_cost, cfg.unit, cfg.is_active = cost, unit, bool(is_active)
     cfg.tokens_per_credit, cfg.min_credits = tokens, minimum
