@@ -5,6 +5,7 @@ its own build folder (cached across runs by scripts/build_frontend.sh)."""
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import subprocess
@@ -27,6 +28,12 @@ class LiveApp:
     data_dir: Path
     proc: subprocess.Popen
     workers: list[subprocess.Popen]
+    #: role -> (email, password) of the demo users `igny8 demo --json` created for this app. Tests
+    #: log in with these, never with constants: the demo superuser's password is random.
+    logins: dict[str, tuple[str, str]]
+
+    def creds(self, role: str) -> tuple[str, str]:
+        return self.logins[role]
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "igny8_app.cli", *args], cwd=REPO, env=self.env,
@@ -72,11 +79,15 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
                            text=True, timeout=900)
     if build.returncode != 0:
         raise RuntimeError(f"frontend build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}")
-    for args in (["db", "upgrade"], ["demo"]):
+    for args in (["db", "upgrade"], ["demo", "--json"]):
         r = subprocess.run([sys.executable, "-m", "igny8_app.cli", *args], cwd=REPO, env=env,
                            capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise RuntimeError(f"igny8 {' '.join(args)} failed: {r.stderr}")
+    demo = json.loads(r.stdout)
+    if not demo["created"]:
+        raise RuntimeError(f"{data_dir} already held demo data: the live app needs a fresh data folder")
+    logins = {x["role"]: (x["email"], x["password"]) for x in demo["logins"]}
     log = open(data_dir / "web.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "scripts/serve.py", "--port", str(TEST_PORT)], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -103,7 +114,8 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
     else:
         stop_live_app_procs([proc, *worker_procs])
         raise RuntimeError("web app did not start:\n" + (data_dir / "web.log").read_text()[-3000:])
-    return LiveApp(url=url, port=TEST_PORT, env=env, data_dir=data_dir, proc=proc, workers=worker_procs)
+    return LiveApp(url=url, port=TEST_PORT, env=env, data_dir=data_dir, proc=proc, workers=worker_procs,
+                   logins=logins)
 
 
 def stop_live_app_procs(procs: list[subprocess.Popen]) -> None:

@@ -13,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import DEMO_OWNER, DEMO_VIEWER, demo_keywords
+from igny8_app.services.demo import demo_keywords
 from tests.e2e.conftest import shot, ui_login
 
 SITE_LABEL = "Urban Balcony Gardens · urban-balcony.com"
@@ -66,7 +66,7 @@ def _watch_progress(page) -> None:
 
 def test_run_moves_from_0_to_100_and_completes(live_app, page, balcony, tmp_path):
     _import(live_app, balcony, demo_keywords()[:12], tmp_path, "a.csv")
-    ui_login(page, live_app.url, *DEMO_OWNER)
+    ui_login(page, live_app.url, *live_app.creds("owner"))
     _goto_automation(page, live_app)
     expect(page.locator("#run-now")).to_be_enabled()
     shot(page, "10-automation-idle")
@@ -97,7 +97,7 @@ def test_run_moves_from_0_to_100_and_completes(live_app, page, balcony, tmp_path
 
 def test_pause_resume_and_cancel(live_app, page, balcony, tmp_path):
     _import(live_app, balcony, demo_keywords()[40:70], tmp_path, "b.csv")
-    ui_login(page, live_app.url, *DEMO_OWNER)
+    ui_login(page, live_app.url, *live_app.creds("owner"))
     _goto_automation(page, live_app)
     page.click("#run-now")
     expect(page.locator("#run-status")).to_have_text("running")
@@ -143,7 +143,7 @@ def test_viewer_sees_the_card_but_cannot_control(live_app, page, balcony, tmp_pa
     assert r.returncode == 0, r.stderr
     run_id = json.loads(r.stdout)["run_id"]
     try:
-        ui_login(page, live_app.url, *DEMO_VIEWER)
+        ui_login(page, live_app.url, *live_app.creds("viewer"))
         _goto_automation(page, live_app)
         expect(page.locator("#processing-card")).to_be_visible()
         expect(page.locator("#run-now")).to_be_disabled()

@@ -10,7 +10,6 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import DEMO_EDITOR, DEMO_OWNER, DEMO_SUPERUSER
 from tests.e2e.conftest import shot, ui_login
 from tests.live_app import REPO
 
@@ -47,7 +46,7 @@ def seeded(live_app):
 
 def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
     app = seeded
-    ui_login(page, app.url, *DEMO_OWNER)
+    ui_login(page, app.url, *app.creds("owner"))
     page.click("#nav-billing")
     page.wait_for_url("**/billing")
     expect(page.locator("#usage-chart .recharts-bar-rectangle").first).to_be_visible(timeout=20_000)
@@ -120,7 +119,7 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     admin = ctx.new_page()
     try:
-        ui_login(admin, app.url, *DEMO_SUPERUSER)
+        ui_login(admin, app.url, *app.creds("superuser"))
         admin.goto(f"{app.url}/admin/payments")
         expect(admin.locator(".pending-row")).to_have_count(1)
         shot(admin, "admin-01-approvals")
@@ -175,7 +174,7 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
 
 
 def test_editor_has_no_billing_and_no_admin(live_app, page):
-    ui_login(page, live_app.url, *DEMO_EDITOR)
+    ui_login(page, live_app.url, *live_app.creds("editor"))
     expect(page.locator("#nav-billing")).to_have_count(0)
     expect(page.locator("#admin-nav")).to_have_count(0)
     for path in ("/billing/usage", "/billing/invoices", "/billing/settings"):

@@ -11,7 +11,6 @@ import pytest
 
 from igny8_app.pages.admin import AdminState
 from igny8_app.pages.billing import BillingState
-from igny8_app.services.demo import DEMO_OWNER, DEMO_SUPERUSER, DEMO_VIEWER
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 
@@ -53,7 +52,7 @@ def rival(live_app):
 @pytest.fixture(scope="module")
 def pending(live_app):
     """A pending invoice and payment of Demo Gardens, created by its owner over the websocket."""
-    client = ReflexClient(live_app.url, session_cookie=live_app.login_cookie(*DEMO_OWNER), path="/billing")
+    client = ReflexClient(live_app.url, session_cookie=live_app.login_cookie(*live_app.creds("owner")), path="/billing")
     try:
         client.send(HYDRATE)
         client.send(f"{B}.buy_package", {"package_id": 1})
@@ -108,7 +107,7 @@ SECRETS = ("billing@greenthumb-journal.com", "Demo Gardens")
 
 @pytest.mark.parametrize("who", ["anonymous", "rival", "viewer"])
 def test_billing_and_admin_events_refused(live_app, rival, pending, who):
-    cookie = {"anonymous": None, "rival": rival, "viewer": live_app.login_cookie(*DEMO_VIEWER)}[who]
+    cookie = {"anonymous": None, "rival": rival, "viewer": live_app.login_cookie(*live_app.creds("viewer"))}[who]
     before = _snapshot(live_app)
     client = ReflexClient(live_app.url, session_cookie=cookie, path="/billing")
     try:
@@ -135,7 +134,7 @@ def test_billing_and_admin_events_refused(live_app, rival, pending, who):
 
 
 def test_positive_control_owner_and_superuser(live_app, pending):
-    owner = ReflexClient(live_app.url, session_cookie=live_app.login_cookie(*DEMO_OWNER), path="/billing")
+    owner = ReflexClient(live_app.url, session_cookie=live_app.login_cookie(*live_app.creds("owner")), path="/billing")
     try:
         owner.send(HYDRATE)
         owner.send(f"{B}.open_invoice", {"invoice_id": pending["invoice"]})
@@ -148,7 +147,7 @@ def test_positive_control_owner_and_superuser(live_app, pending):
     finally:
         owner.close()
     before = _snapshot(live_app)
-    admin = ReflexClient(live_app.url, session_cookie=live_app.login_cookie(*DEMO_SUPERUSER), path="/admin")
+    admin = ReflexClient(live_app.url, session_cookie=live_app.login_cookie(*live_app.creds("superuser")), path="/admin")
     try:
         _admin_attack(admin, live_app, pending)
         assert "Demo Gardens" in admin.all_text()

@@ -9,7 +9,7 @@ import time
 import httpx
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import DEMO_OWNER, demo_keywords
+from igny8_app.services.demo import demo_keywords
 from tests.e2e.conftest import shot, ui_login
 from tests.e2e.test_automation_flow import SITE_LABEL, _import, balcony  # noqa: F401 - fixture
 
@@ -27,7 +27,7 @@ def test_read_review_publish_and_download(live_app, page, balcony, tmp_path):  #
         time.sleep(1)
     assert status == "completed"
 
-    ui_login(page, live_app.url, *DEMO_OWNER)
+    ui_login(page, live_app.url, *live_app.creds("owner"))
     page.goto(f"{live_app.url}/content")
     if "Urban Balcony Gardens" not in page.locator("#site-selector").inner_text():
         page.click("#site-selector")

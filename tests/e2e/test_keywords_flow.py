@@ -6,7 +6,6 @@ import sqlite3
 
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import DEMO_OWNER, DEMO_VIEWER
 from tests.e2e.conftest import shot, ui_login
 
 CSV = (
@@ -25,13 +24,13 @@ CSV = (
 def test_login_import_search_and_switch_site(live_app, page, tmp_path):
     page.goto(f"{live_app.url}/keywords")
     page.wait_for_url("**/login**")  # not logged in: sent to the login page
-    page.fill("#email", DEMO_OWNER[0])
+    page.fill("#email", live_app.creds("owner")[0])
     page.fill("#password", "wrong password")
     page.click("#login-submit")
     expect(page.locator("#login-error")).to_contain_text("Wrong email or password")
     shot(page, "01-login-error")
 
-    ui_login(page, live_app.url, *DEMO_OWNER)
+    ui_login(page, live_app.url, *live_app.creds("owner"))
     expect(page.locator("#site-selector")).to_be_visible()
     if "Green Thumb Journal" not in page.locator("#site-selector").inner_text():  # other tests may switch
         page.click("#site-selector")
@@ -93,7 +92,7 @@ def _keyword_count(live_app, site_name: str) -> int:
 
 
 def test_viewer_sees_keywords_but_cannot_change_them(live_app, page):
-    ui_login(page, live_app.url, *DEMO_VIEWER)
+    ui_login(page, live_app.url, *live_app.creds("viewer"))
     expect(page.locator(".keyword-row").first).to_be_visible()
     expect(page.locator("#header-role")).to_have_text("viewer")
     expect(page.locator("#import-open")).to_be_disabled()

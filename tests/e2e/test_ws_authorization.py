@@ -12,7 +12,6 @@ import pytest
 
 from igny8_app.pages.keywords import KeywordsState
 from igny8_app.state import SessionState
-from igny8_app.services.demo import DEMO_EDITOR, DEMO_OWNER, DEMO_VIEWER
 from tests.ws_client import ReflexClient
 
 STATE = KeywordsState.get_full_name()
@@ -92,7 +91,7 @@ def _keyword_site(app, keyword: str) -> set[int]:
 
 
 def test_viewer_cannot_add_keywords(live_app):
-    cookie = live_app.login_cookie(*DEMO_VIEWER)
+    cookie = live_app.login_cookie(*live_app.creds("viewer"))
     client = ReflexClient(live_app.url, session_cookie=cookie)
     try:
         client.send(HYDRATE)
@@ -108,8 +107,9 @@ def test_viewer_cannot_add_keywords(live_app):
         client.close()
 
 
-@pytest.mark.parametrize("login", [DEMO_OWNER, DEMO_EDITOR], ids=["owner", "editor"])
-def test_positive_control_authorised_session_changes_data(live_app, login):
+@pytest.mark.parametrize("role", ["owner", "editor"])
+def test_positive_control_authorised_session_changes_data(live_app, role):
+    login = live_app.creds(role)
     keyword = f"authorised keyword {login[0]}"
     cookie = live_app.login_cookie(*login)
     client = ReflexClient(live_app.url, session_cookie=cookie)
@@ -126,7 +126,7 @@ def test_positive_control_authorised_session_changes_data(live_app, login):
 
 
 def test_revoked_session_is_refused(live_app):
-    cookie = live_app.login_cookie(*DEMO_OWNER)
+    cookie = live_app.login_cookie(*live_app.creds("owner"))
     with _db(live_app) as c:
         c.execute("update user_session set revoked_at = '2026-01-01 00:00:00' where token_hash = ?",
                   (hashlib.sha256(cookie.encode()).hexdigest(),))
