@@ -1,9 +1,9 @@
 """Engine and session scopes.
 
 SQLite serves several writing processes (web app, RQ workers, CLI), so every connection uses
-WAL and a busy timeout, and write transactions start with ``BEGIN IMMEDIATE``: the write lock
-is taken up front, waiting (up to the busy timeout) instead of failing half-way with
-"database is locked". Read-only scopes use a plain deferred ``BEGIN``.
+WAL and a busy timeout (``IGNY8_SQLITE_BUSY_TIMEOUT_S``), and write transactions start with
+``BEGIN IMMEDIATE``: the write lock is taken up front, waiting (up to the busy timeout) instead of
+failing half-way with "database is locked". Read-only scopes use a plain deferred ``BEGIN``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from sqlmodel import Session, create_engine
 
 from igny8_app.settings import get_settings
 
-SQLITE_BUSY_TIMEOUT_S = 60
-
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        busy_timeout_s = get_settings().sqlite_busy_timeout_s
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
         )
 
         @event.listens_for(engine, "connect")
@@ -34,7 +33,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cur.execute(f"PRAGMA busy_timeout={busy_timeout_s * 1000}")
             cur.close()
 
         @event.listens_for(engine, "begin")
