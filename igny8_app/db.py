@@ -8,10 +8,12 @@ failing half-way with "database is locked". Read-only scopes use a plain deferre
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -84,6 +86,25 @@ def read_session() -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """The database said "not now", not "wrong": the connection was lost or refused (a server
+    restart, a terminated backend, a network blip), PostgreSQL asked for a retry (serialization
+    failure, deadlock), or SQLite's write lock stayed taken past the busy timeout. The unit of work
+    was rolled back (or, if the connection died during COMMIT, maybe committed), so the caller may
+    run it again once the database answers -- provided it is idempotent, as the run loop's item
+    transactions are (lease fence, idempotency keys, only pending items are picked)."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):  # also "no such table", "disk I/O error": not transient
+        message = str(exc.orig).lower()
+        return "database is locked" in message or "database table is locked" in message or "busy" in message
+    return True  # psycopg: connection failures, admin shutdown, serialization failure, deadlock
 
 
 def insert_ignore(session: Session, table, rows: list[dict], *, conflict_columns: list[str]) -> int:  # noqa: ANN001
