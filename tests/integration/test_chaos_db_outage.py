@@ -173,3 +173,21 @@ def test_a_database_down_past_the_outage_limit_leaves_the_run_to_the_watchdog(pr
     assert recover_stale_runs() == [run.id]  # queued on the test's Redis; worked here in-process
     assert execute_run(run.id, provider=OfflineProvider()) == "completed"
     _expect_undisturbed(site, run.id, ref)
+
+
+def test_a_database_error_that_is_not_transient_still_fails_the_run(db, redis):
+    """Only "not now" errors are waited out: a query on a missing table is a bug, and fails the run."""
+    site = seed_site(n_keywords=KEYWORDS, in_article_images=1)
+    run = automation.start_run(site_id=site.site_id, enqueue=False)
+
+    def broken_query() -> None:
+        with dbmod.get_engine().connect() as conn:
+            conn.exec_driver_sql("SELECT * FROM no_such_table")
+
+    with pytest.raises(sa.exc.DBAPIError) as caught:
+        broken_query()
+    assert not dbmod.is_transient_db_error(caught.value)
+    assert execute_run(run.id, provider=FaultAtCall(FAULT_AT_CALL, broken_query)) == "failed"
+    final = get_run(run.id)
+    assert final.status == "failed" and "no_such_table" in final.error, final.error
+    check_exactly_once(site.site_id, site.account_id)  # failed cleanly: lock released, no lease
