@@ -132,6 +132,7 @@ def run_chaos(*, tmp: Path, redis_port: int, n_sites: int, kills: int, redis_res
     seed = seed or int(os.environ.get("CHAOS_SEED", "0")) or random.randrange(1, 1 << 30)
     rng = random.Random(seed)
     result = ChaosResult(seed=seed, sites=n_sites)
+    log(f"chaos seed {seed} (CHAOS_SEED={seed} replays the schedule)")
     ref_outputs, ref_credits, ref_items = reference_outputs(n_keywords)
 
     redis_proc = RedisProc(redis_port, tmp)
