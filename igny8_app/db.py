@@ -1,30 +1,31 @@
 """Engine and session scopes.
 
 SQLite serves several writing processes (web app, RQ workers, CLI), so every connection uses
-WAL and a busy timeout, and write transactions start with ``BEGIN IMMEDIATE``: the write lock
-is taken up front, waiting (up to the busy timeout) instead of failing half-way with
-"database is locked". Read-only scopes use a plain deferred ``BEGIN``.
+WAL and a busy timeout (``IGNY8_SQLITE_BUSY_TIMEOUT_S``), and write transactions start with
+``BEGIN IMMEDIATE``: the write lock is taken up front, waiting (up to the busy timeout) instead of
+failing half-way with "database is locked". Read-only scopes use a plain deferred ``BEGIN``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from igny8_app.settings import get_settings
 
-SQLITE_BUSY_TIMEOUT_S = 60
-
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        busy_timeout_s = get_settings().sqlite_busy_timeout_s
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
         )
 
         @event.listens_for(engine, "connect")
@@ -34,7 +35,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cur.execute(f"PRAGMA busy_timeout={busy_timeout_s * 1000}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -85,6 +86,25 @@ def read_session() -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """The database said "not now", not "wrong": the connection was lost or refused (a server
+    restart, a terminated backend, a network blip), PostgreSQL asked for a retry (serialization
+    failure, deadlock), or SQLite's write lock stayed taken past the busy timeout. The unit of work
+    was rolled back (or, if the connection died during COMMIT, maybe committed), so the caller may
+    run it again once the database answers -- provided it is idempotent, as the run loop's item
+    transactions are (lease fence, idempotency keys, only pending items are picked)."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):  # also "no such table", "disk I/O error": not transient
+        message = str(exc.orig).lower()
+        return "database is locked" in message or "database table is locked" in message or "busy" in message
+    return True  # psycopg: connection failures, admin shutdown, serialization failure, deadlock
 
 
 def insert_ignore(session: Session, table, rows: list[dict], *, conflict_columns: list[str]) -> int:  # noqa: ANN001

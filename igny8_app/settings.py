@@ -68,6 +68,7 @@ class Settings:
     scheduler_tick_s: int = 15  # how often each worker's scheduler looks for due runs
     retention_days: int = 90  # run logs/traces and orphaned media older than this are pruned
     retention_interval_s: int = 3600  # how often the retention job runs
+    sqlite_busy_timeout_s: int = 60  # how long a SQLite writer waits for the write lock
     media_dir: Path = field(init=False)
     runs_dir: Path = field(init=False)
 
@@ -102,6 +103,7 @@ def get_settings() -> Settings:
         scheduler_tick_s=max(1, _int("IGNY8_SCHEDULER_TICK_S", 15)),
         retention_days=max(1, _int("IGNY8_RETENTION_DAYS", 90)),
         retention_interval_s=max(60, _int("IGNY8_RETENTION_INTERVAL_S", 3600)),
+        sqlite_busy_timeout_s=max(1, _int("IGNY8_SQLITE_BUSY_TIMEOUT_S", 60)),
     )
 
 

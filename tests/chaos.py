@@ -8,8 +8,11 @@ registrations and heartbeats are lost). Afterwards every invariant must hold:
   keywords, nothing duplicated, the ledger reconciles, the balance is the sum of transactions;
 * no site lock left behind, no lease held.
 
-The caller provides the database (the ``db`` fixture or a bench database); this module owns its
-own redis-server so it can restart it.
+The caller provides the database (the ``db`` fixture, a private PostgreSQL cluster or a bench
+database); this module owns its own redis-server so it can restart it. Database faults
+(tests/chaos_db.py) come in as ``db_faults`` (callables fired while work horses are mid-item, like
+the Redis restarts) and ``during`` (a context entered once the runs are under way, e.g. a second
+SQLite writer's lock storm); the watcher here rides out the outages they cause.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +77,8 @@ class ChaosResult:
     sites: int
     kills: list[dict] = field(default_factory=list)
     redis_restarts: int = 0
+    db_faults: list[str] = field(default_factory=list)
+    db_outage_s: float = 0.0  # time this watcher could not read the database
     recoveries: list[float] = field(default_factory=list)
     elapsed: float = 0.0
     outputs: dict[int, int] = field(default_factory=dict)
@@ -81,7 +88,8 @@ class ChaosResult:
         rec = (f"recovery p50 {percentile(self.recoveries, 50):.1f} s, max {max(self.recoveries):.1f} s"
                if self.recoveries else "no recoveries timed")
         return (f"chaos (seed {self.seed}): {self.sites} sites, {len(self.kills)} SIGKILLs (stages {stages}), "
-                f"{self.redis_restarts} Redis restarts, {self.elapsed:.0f} s; {rec}; outputs per site {self.outputs}")
+                f"{self.redis_restarts} Redis restarts, {len(self.db_faults)} database faults {self.db_faults}, "
+                f"{self.elapsed:.0f} s; {rec}; outputs per site {self.outputs}")
 
 
 def _holders(run_pks: list[int]) -> dict[int, tuple[str, int, int, int]]:
@@ -110,12 +118,21 @@ def reference_outputs(n_keywords: int) -> tuple[dict[int, int], int, int]:
             committed_items(run.id))
 
 
+#: the watcher gives up when it cannot read the database for this long in a row
+DB_OUTAGE_LIMIT_S = 120
+
+
 def run_chaos(*, tmp: Path, redis_port: int, n_sites: int, kills: int, redis_restarts: int, workers: int = 2,
               n_keywords: int = 24, delay_ms: int = 120, heartbeat_timeout_s: int = 2, deadline_s: float = 900,
-              seed: int | None = None, log=print) -> ChaosResult:  # noqa: ANN001
+              db_faults: list[Callable[[], str]] = (), during: Callable[[], AbstractContextManager] | None = None,
+              worker_env: dict[str, str] | None = None, seed: int | None = None, log=print) -> ChaosResult:  # noqa: ANN001
+    """``db_faults``: each is called once (in order, spread over the middle of the runs, while work
+    horses hold leases) and returns a label for the summary. ``during``: entered after the runs
+    start, left before the invariants are checked. ``worker_env`` is added to the workers' env."""
     seed = seed or int(os.environ.get("CHAOS_SEED", "0")) or random.randrange(1, 1 << 30)
     rng = random.Random(seed)
     result = ChaosResult(seed=seed, sites=n_sites)
+    log(f"chaos seed {seed} (CHAOS_SEED={seed} replays the schedule)")
     ref_outputs, ref_credits, ref_items = reference_outputs(n_keywords)
 
     redis_proc = RedisProc(redis_port, tmp)
@@ -125,27 +142,45 @@ def run_chaos(*, tmp: Path, redis_port: int, n_sites: int, kills: int, redis_res
     reset_redis()
     sites = [seed_site(n_keywords=n_keywords, in_article_images=1) for _ in range(n_sites)]
     pool = start_workers(workers, log_dir=tmp / "workers", env={
-        "OFFLINE_AI_DELAY_MS": str(delay_ms), "RUN_HEARTBEAT_TIMEOUT_S": str(heartbeat_timeout_s)})
+        "OFFLINE_AI_DELAY_MS": str(delay_ms), "RUN_HEARTBEAT_TIMEOUT_S": str(heartbeat_timeout_s),
+        **(worker_env or {})})
+    background = nullcontext()
     try:
         runs = [automation.start_run(site_id=s.site_id) for s in sites]
         pks = [r.id for r in runs]
         total_items = ref_items * n_sites
         started = time.monotonic()
+        background = during() if during else nullcontext()
+        background.__enter__()
         # kills and restarts spread over the whole run: each fires once that many items are committed
         kill_at = sorted(int(rng.uniform(0.0, 0.95) * total_items) for _ in range(kills))
         restart_at = sorted(int(rng.uniform(0.15, 0.7) * total_items) for _ in range(redis_restarts))
+        fault_at = [int((0.15 + 0.7 * (i + rng.uniform(0.2, 0.8)) / len(db_faults)) * total_items)
+                    for i in range(len(db_faults))]
+        faults = list(db_faults)
         pending_kill: dict[tuple[int, int], float] = {}  # (run, fence) killed -> when, until a new holder shows up
+        unreadable_since: float | None = None
         while True:
             elapsed = time.monotonic() - started
             assert elapsed < deadline_s, f"not finished after {deadline_s}s: {result.summary()}"
             pool.assert_alive()
-            statuses = {pk: get_run(pk).status for pk in pks}
+            try:
+                statuses = {pk: get_run(pk).status for pk in pks}
+                done = sum(committed_items(pk) for pk in pks)
+                holders = _holders([pk for pk, s in statuses.items() if s == "running"])
+            except sa.exc.DBAPIError:  # a database fault of this test: wait for the database
+                now = time.monotonic()
+                unreadable_since = unreadable_since or now
+                assert now - unreadable_since < DB_OUTAGE_LIMIT_S, f"database unreadable for {DB_OUTAGE_LIMIT_S}s"
+                time.sleep(0.1)
+                continue
+            if unreadable_since is not None:
+                result.db_outage_s += time.monotonic() - unreadable_since
+                unreadable_since = None
             bad = {pk: s for pk, s in statuses.items() if s not in ("running", "completed")}
             assert not bad, f"runs left running/completed: {bad}"
             if all(s == "completed" for s in statuses.values()):
                 break
-            done = sum(committed_items(pk) for pk in pks)
-            holders = _holders([pk for pk, s in statuses.items() if s == "running"])
             for key, when in list(pending_kill.items()):
                 holder = holders.get(key[0])
                 if holder is not None and holder[1] > key[1]:  # a new lease on that run
@@ -159,6 +194,12 @@ def run_chaos(*, tmp: Path, redis_port: int, n_sites: int, kills: int, redis_res
                 redis_proc.start()
                 result.redis_restarts += 1
                 log(f"redis restarted at {elapsed:.1f} s ({done} items committed)")
+            if faults and done >= fault_at[0] and live:  # while work horses are mid-item
+                fault_at.pop(0)
+                label = faults.pop(0)()
+                result.db_faults.append(label)
+                log(f"database fault {label!r} at {elapsed:.1f} s ({done} items committed, {len(live)} horses busy)")
+                continue
             if live and len(result.kills) < kills and done >= kill_at[len(result.kills)]:
                 time.sleep(rng.uniform(0.0, 0.4))
                 pk, h = rng.choice(live)
@@ -174,8 +215,11 @@ def run_chaos(*, tmp: Path, redis_port: int, n_sites: int, kills: int, redis_res
         log(pool.log_tail())
         raise
     finally:
-        pool.stop()
-        redis_proc.stop()
+        try:
+            background.__exit__(None, None, None)
+        finally:
+            pool.stop()
+            redis_proc.stop()
 
     for s, pk in zip(sites, pks):
         final = get_run(pk)

@@ -10,7 +10,9 @@ For each stage, for each next eligible item:
 
 A worker killed anywhere leaves either the whole item committed or nothing. A job works a run
 for at most ``SLICE_SECONDS``, then hands it to a fresh job (fairness across sites, bounded job
-timeouts); crash detection comes from heartbeats, never from the RQ job timeout.
+timeouts); crash detection comes from heartbeats, never from the RQ job timeout. A database that
+is briefly unreachable or locked (``db.is_transient_db_error``) is waited for, not taken as the
+run's failure: the item in flight was rolled back and is simply next again.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlmodel import Session, select
 
 from igny8_app.ai.base import AIProvider, ProviderError, interruptible_sleeper
 from igny8_app.ai.resilience import ProviderUnavailable
-from igny8_app.db import write_session
+from igny8_app.db import is_transient_db_error, write_session
 from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus
 from igny8_app.domain.errors import InsufficientCredits
 from igny8_app.domain.run_state import worker_stop
@@ -47,6 +49,8 @@ MAX_ATTEMPTS = 3
 RETRY_BACKOFF_S = (0.5, 2.0, 5.0)
 STOP_POLL_S = 0.05
 CIRCUIT_WAIT_S = (2.0, 10.0, 30.0)  # between items the provider could not serve, before the pause
+DB_RETRY_S = (0.25, 0.5, 1.0, 2.0, 5.0)  # waits while the database is unreachable or locked
+DB_OUTAGE_MAX_S = 120.0  # then the job ends; the run stays running and the watchdog re-queues it
 
 
 class LeaseLost(Exception):
@@ -58,6 +62,16 @@ class Lease:
     run_pk: int
     owner: str
     fence: int
+
+
+@dataclass
+class _Slice:
+    """One job's work on a run, kept when the loop starts again after a database outage."""
+
+    started: float
+    provider: AIProvider | None = None
+    worked: int = 0
+    answered_at: float = 0.0  # when the database last answered the loop (monotonic)
 
 
 # --- lease ---------------------------------------------------------------------------------------
@@ -133,14 +147,15 @@ def execute_run(run_pk: int, *, owner: str | None = None, provider: AIProvider |
     that many items are done the lease is released and 'released' returned, with no job queued.
 
     Returns what happened: 'not_acquired', 'paused', 'cancelled', 'completed', 'failed',
-    'continued' (slice over; a new job was queued), 'released' or 'lease_lost'."""
+    'continued' (slice over; a new job was queued), 'released', 'lease_lost' or 'db_unavailable'
+    (no database for ``DB_OUTAGE_MAX_S``; the run is left running for the watchdog)."""
     lease = acquire(run_pk, owner or default_owner())
     if lease is None:
         return "not_acquired"
     beat = Heartbeat(lease)
     beat.start()
     try:
-        return _loop(lease, beat, provider, slice_seconds, max_items)
+        return _loop_through_outages(lease, beat, _Slice(time.monotonic(), provider), slice_seconds, max_items)
     except LeaseLost:
         return "lease_lost"
     except Exception as exc:  # noqa: BLE001 - an unexpected error fails the run, recorded
@@ -152,10 +167,35 @@ def execute_run(run_pk: int, *, owner: str | None = None, provider: AIProvider |
         beat.join(5)
 
 
-def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seconds: float,
-          max_items: int | None = None) -> str:
-    started = time.monotonic()
-    worked = 0
+def _loop_through_outages(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float,
+                          max_items: int | None) -> str:
+    """``_loop``, started again after a transient database error instead of failing the run (the
+    error rolled the item back; nothing of it is lost or doubled). The waits back off along
+    ``DB_RETRY_S``; after ``DB_OUTAGE_MAX_S`` without an answer the job gives up with the run still
+    running, and the watchdog queues it again once the database is back."""
+    failures, outage_since, last_failure = 0, 0.0, 0.0
+    while True:
+        try:
+            return _loop(lease, beat, job, slice_seconds, max_items)
+        except Exception as exc:
+            if not is_transient_db_error(exc):
+                raise
+            now = time.monotonic()
+            if not failures or job.answered_at > last_failure:  # a new outage
+                failures, outage_since = 0, now
+            failures, last_failure = failures + 1, now
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+            if now - outage_since > DB_OUTAGE_MAX_S:
+                log.error("run %s: no database for %.0f s (%s); leaving the run to the watchdog", lease.run_pk,
+                          now - outage_since, reason)
+                return "db_unavailable"
+            delay = DB_RETRY_S[min(failures, len(DB_RETRY_S)) - 1]
+            log.warning("run %s: database unavailable (%s); retrying in %.2f s", lease.run_pk, reason, delay)
+            if beat.lost.wait(delay):
+                raise LeaseLost(str(lease.run_pk)) from None
+
+
+def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_items: int | None = None) -> str:
     unavailable = 0  # consecutive items the provider could not serve (the circuit)
     threshold = get_ai_settings().circuit_threshold
     sleeper = interruptible_sleeper(lambda: beat.lost.is_set())
@@ -187,27 +227,28 @@ def _loop(lease: Lease, beat: Heartbeat, provider: AIProvider | None, slice_seco
             else:
                 finished_stage = False
             run_id, site_id, account_id = run.run_id, run.site_id, run.account_id
+        job.answered_at = time.monotonic()
         if finished_stage:
             in_batch = 0
             run_events.publish(run, stage_done=stage)
             if stage < 6:
                 _wait(float(cfg.get("between_stage_delay") or 0), stop_requested)  # a stop is seen next turn
             continue
-        if time.monotonic() - started > slice_seconds:  # hand over to a fresh job
+        if time.monotonic() - job.started > slice_seconds:  # hand over to a fresh job
             release(lease)
             from igny8_app.jobs import enqueue_run_job
 
             enqueue_run_job(lease.run_pk)
             return "continued"
-        if max_items is not None and worked >= max_items:
+        if max_items is not None and job.worked >= max_items:
             release(lease)
             return "released"
-        if provider is None:  # once per job: the account's AI settings over the environment's
-            provider = ai_settings.provider_for_account(account_id, sleeper=sleeper,
-                                                        should_stop=stop_requested)
-        worked += 1
-        outcome = _work_item(lease, item, provider, run_id=run_id, site_id=site_id,
+        if job.provider is None:  # once per job: the account's AI settings over the environment's
+            job.provider = ai_settings.provider_for_account(account_id, sleeper=sleeper,
+                                                            should_stop=stop_requested)
+        outcome = _work_item(lease, item, job.provider, run_id=run_id, site_id=site_id,
                              credit_cap=cfg.get("max_credits_per_run"))
+        job.worked += 1
         if outcome in ("paused", "cancelled", "cap_reached"):
             return outcome
         if outcome == "unavailable":  # the item stays queued; N in a row pause the run
