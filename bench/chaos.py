@@ -52,7 +52,7 @@ def main() -> None:
     label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     ok = all(x["held"] and x["kills"] >= 100 and x["redis_restarts"] >= 1 for x in per.values())
     emit({"sites": args.sites, "backends": per}, [row("chaos_invariants", verdict=verdict(ok), measured="; ".join(
-        f"{label[b]}: {x['kills']} kills, {x['redis_restarts']} Redis restarts, every invariant held" if x["held"]
+        f"{label[b]}: {x['kills']} kills, {x['redis_restarts']} Redis restart(s), every invariant held" if x["held"]
         else f"{label[b]}: invariant broken ({x['error'][:120]})" for b, x in per.items()))])
     if not all(x["held"] for x in per.values()):
         sys.exit(1)

@@ -12,11 +12,11 @@ recorded by the other, and the check that every site got exactly one run or skip
 due time. Exit code 1 if that check fails.
 
 Who wins depends on the database. Both processes walk the due sites in the same order. SQLite
-takes one writer at a time: the process that gets the write lock first commits a site while the
-other waits in its busy handler, then asks for the lock again before the waiter wakes, so it stays
-ahead and usually wins (nearly) every site; the other finds each one already recorded. PostgreSQL
-locks rows, so the two interleave and split the sites; a loser there can also meet the unique
-``(site_id, scheduled_for)`` index inside ``start_run``, which ``run_due`` logs as an error and
+takes one writer at a time: while one process commits a site the other waits in its busy
+handler, and the one holding the lead often asks for the lock again before the waiter wakes, so
+the split on SQLite is often lopsided and changes from run to run. PostgreSQL locks rows, so the
+two interleave; a loser there can also meet the unique ``(site_id, scheduled_for)`` index inside
+``start_run``, which ``run_due`` logs as an error and
 moves past (counted below as "error logged": the row is still exactly one).
 
 Half the accounts have too few credits, so half the rows are ``skipped`` (the skip path is timed
