@@ -16,8 +16,8 @@ takes one writer at a time: while one process commits a site the other waits in 
 handler, and the one holding the lead often asks for the lock again before the waiter wakes, so
 the split on SQLite is often lopsided and changes from run to run. PostgreSQL locks rows, so the
 two interleave; a loser there can also meet the unique ``(site_id, scheduled_for)`` index inside
-``start_run``, which ``run_due`` logs as an error and
-moves past (counted below as "error logged": the row is still exactly one).
+``start_run``, which ``run_due`` logs as an error and moves past (counted as "error logged"; the
+row is still exactly one).
 
 Half the accounts have too few credits, so half the rows are ``skipped`` (the skip path is timed
 too). Runs are queued on a private Redis with no worker (only the firing is measured).
