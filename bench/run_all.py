@@ -164,7 +164,8 @@ def main() -> None:
     names = {b.name for b in BENCHES}
     only = {x for x in args.only.split(",") if x}
     if only - names:
-        sys.exit(f"unknown benchmark(s): {', '.join(sorted(only - names))}; known: {', '.join(b.name for b in BENCHES)}")
+        sys.exit(f"unknown benchmark(s): {', '.join(sorted(only - names))}; "
+                 f"known: {', '.join(b.name for b in BENCHES)}")
     results_dir = Path(args.results_dir) if args.results_dir else (QUICK_DIR / "results" if args.quick else RESULTS)
     out = Path(args.out) if args.out else (QUICK_DIR / "BENCHMARKS.md" if args.quick else REPO / "BENCHMARKS.md")
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -180,7 +181,8 @@ def main() -> None:
         shown_dir = str(results_dir.resolve().relative_to(REPO))
     except ValueError:
         shown_dir = str(results_dir)
-    doc = render_document(BENCHES, load_records(results_dir), rendered_at=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+    doc = render_document(BENCHES, load_records(results_dir),
+                          rendered_at=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
                           results_dir=shown_dir, command="python bench/run_all.py" + (" --quick" if args.quick else ""))
     out.write_text(doc, encoding="utf-8")
     print(f"wrote {out} from {shown_dir}/")

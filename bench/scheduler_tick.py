@@ -167,7 +167,8 @@ def bench(backend: str, n: int, procs: int) -> dict:
           f"{sum(won)}; sites with exactly one row {counts['sites_exactly_once']}/{n} (missing "
           f"{counts['sites_missing']}, duplicated {counts['sites_duplicated']}) -> exactly once: "
           f"{'yes' if ok else 'NO'}", flush=True)
-    return {"backend": backend, "sites": n, "won": won, "ok": ok, "errors_logged": errors, "quiet_tick_ms": quiet * 1000,
+    return {"backend": backend, "sites": n, "won": won, "ok": ok, "errors_logged": errors,
+            "quiet_tick_ms": quiet * 1000,
             "ms_per_site": r["wall_s"] / n * 1000, **counts, **r}
 
 
