@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._results import emit, row, verdict  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -80,6 +82,8 @@ def main() -> None:
             c.exec_driver_sql("ANALYZE")
     print(f"loaded {args.rows:,} rows in {time.perf_counter() - t0:.1f}s ({engine.dialect.name})")
 
+    medians: dict[str, float] = {}
+
     def timed(label: str, f: usage.UsageFilter, page: int = 1) -> None:
         times = []
         for _ in range(30):
@@ -87,7 +91,8 @@ def main() -> None:
             with db.read_session() as s:
                 rows, totals = usage.history_page(session=s, account_id=aid, f=f, page=page, per_page=50)
             times.append((time.perf_counter() - t) * 1000)
-        print(f"{label:<38} median {statistics.median(times):6.1f} ms  (rows {len(rows)}, total {totals.rows:,})")
+        medians[label] = statistics.median(times)
+        print(f"{label:<38} median {medians[label]:6.1f} ms  (rows {len(rows)}, total {totals.rows:,})")
 
     today = datetime.now(timezone.utc).date()
     timed("first page, no filter", usage.UsageFilter())
@@ -107,10 +112,21 @@ def main() -> None:
     tracemalloc.stop()
     print(f"CSV export: {size / 1e6:.0f} MB in {chunks} chunks, {time.perf_counter() - t:.1f}s, "
           f"peak traced Python memory {peak / 1e6:.1f} MB")
-    http_export(aid)
+    http = http_export(aid)
+    slowest = max(medians, key=medians.get)
+    emit({"rows": args.rows, "dialect": engine.dialect.name, "median_ms": medians, "export_mb": size / 1e6,
+          "export_peak_traced_mb": peak / 1e6, "http": http}, [
+        row("usage_first_page", verdict=verdict(medians[slowest] <= 50),
+            target="<= 50 ms" + (" at 1,000,000 rows" if args.rows >= 1_000_000 else f" (run at {args.rows:,} rows)"),
+            measured=f"{min(medians.values()):.1f}-{medians[slowest]:.1f} ms over {len(medians)} cases at "
+                     f"{args.rows:,} rows, slowest '{slowest}' ({engine.dialect.name})"),
+        row("csv_export_rss", verdict=verdict(http["peak_mb"] < 200),
+            measured=f"{http['mb']:.0f} MB streamed over HTTP in {http['seconds']:.1f} s; server RSS idle "
+                     f"{http['idle_mb']:.0f} MB, peak {http['peak_mb']:.0f} MB"),
+    ])
 
 
-def http_export(account_id: int) -> None:
+def http_export(account_id: int) -> dict:
     """The same export through its real HTTP route (GET /files/usage.csv, session cookie), served by
     granian in its own process; that process tree's RSS is sampled every 50 ms while the body streams."""
     import subprocess
@@ -161,8 +177,10 @@ def http_export(account_id: int) -> None:
             for part in r.iter_bytes():
                 size += len(part)
         done.set()
+        took = time.perf_counter() - t
         print(f"CSV export over HTTP (granian, GET /files/usage.csv): {size / 1e6:.0f} MB in "
-              f"{time.perf_counter() - t:.1f}s; server RSS idle {idle / 1e6:.0f} MB, peak {max(peak) / 1e6:.0f} MB")
+              f"{took:.1f}s; server RSS idle {idle / 1e6:.0f} MB, peak {max(peak) / 1e6:.0f} MB")
+        return {"mb": size / 1e6, "seconds": took, "idle_mb": idle / 1e6, "peak_mb": max(peak) / 1e6}
     finally:
         server.terminate()
         server.wait(10)

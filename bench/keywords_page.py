@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._results import NO_TARGET, emit, row  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -57,6 +59,7 @@ def main() -> None:
         "last page": {"page": args.rows // 50},
     }
     print(f"{'case':<26} {'median ms':>10} {'p95 ms':>8}")
+    medians: dict[str, float] = {}
     for name, kw in cases.items():
         times = []
         for _ in range(args.repeat):
@@ -66,7 +69,13 @@ def main() -> None:
                 keywords.keyword_counts(session=s, site_id=site_id)
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
+        medians[name] = statistics.median(times)
         print(f"{name:<26} {statistics.median(times):>10.1f} {times[int(len(times) * 0.95) - 1]:>8.1f}")
+
+    first, last, search = medians["default (newest first)"], medians["last page"], medians["search 'rose'"]
+    emit({"rows": args.rows, "median_ms": medians}, [row(
+        "keywords_page", verdict=NO_TARGET, measured=f"{args.rows:,} keywords: first page {first:.1f} ms, "
+        f"last page {last:.1f} ms, substring search {search:.1f} ms, slowest case {max(medians.values()):.1f} ms")])
 
 
 if __name__ == "__main__":

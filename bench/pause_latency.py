@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _harness as h  # noqa: E402
+from bench._results import emit, row, verdict  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -161,14 +162,17 @@ def main() -> None:
     args = ap.parse_args()
     print(f"# {h.command_line()}")
     target = args.delay_ms + 150
+    figures: dict = {"delay_ms": args.delay_ms, "target_ms": target, "backends": {}}
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
         res = measure(backend, args, Path(tempfile.mkdtemp(prefix=f"igny8-pause-{backend}-")))
+        figures["backends"][backend] = fig = {}
         for what in ("pause", "cancel"):
             v = res[what]
             if not v:
                 print(f"{backend} {what}: no samples")
                 continue
             p99 = _pct(v, 99)
+            fig[what] = {"n": len(v), "p50_ms": _pct(v, 50), "p99_ms": p99, "max_ms": max(v)}
             print(f"{backend:<10} {what:<6} n={len(v):<3} p50 {_pct(v, 50):6.0f} ms  p99 {p99:6.0f} ms  "
                   f"max {max(v):6.0f} ms   target p99 <= {target} ms: {'met' if p99 <= target else 'MISSED'}",
                   flush=True)
@@ -177,10 +181,23 @@ def main() -> None:
                 item = [d for d, _ in known]
                 after = [a for _, a in known]
                 within = sum(1 for x, lat in zip(res["in_flight"][what], v) if x and lat <= x[0] + 150)
+                fig[what].update(in_flight_known=len(known), within_item_plus_150=within)
                 print(f"{'':<10} {'':<6} the item in flight took p50 {_pct(item, 50):.0f} ms, p99 {_pct(item, 99):.0f} ms "
                       f"(n={len(known)}); its commit -> {what} in the database: p50 {_pct(after, 50):.0f} ms, "
                       f"p99 {_pct(after, 99):.0f} ms; latency <= that item's time + 150 ms in {within}/{len(known)}",
                       flush=True)
+    label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    rows = []
+    for what in ("pause", "cancel"):
+        per = {b: f[what] for b, f in figures["backends"].items() if what in f}
+        measured = "; ".join(
+            f"{label[b]} p99 {x['p99_ms']:.0f} ms (p50 {x['p50_ms']:.0f}, n={x['n']})"
+            + (f", within the in-flight item's time + 150 ms {x['within_item_plus_150']}/{x['in_flight_known']}"
+               if "in_flight_known" in x else "") for b, x in per.items())
+        if len(per) == len(figures["backends"]) and per:
+            rows.append(row(f"{what}_p99", measured=measured, target=f"p99 <= item time + 150 ms ({target} ms)",
+                            verdict=verdict(all(x["p99_ms"] <= target for x in per.values()))))
+    emit(figures, rows)
 
 
 if __name__ == "__main__":

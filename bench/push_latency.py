@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._results import emit, row, verdict  # noqa: E402
 
 FRAME_HOOK = """(() => {
   const Orig = window.WebSocket; window.__frames = [];
@@ -234,6 +235,28 @@ def main() -> None:
     print("  first page's main thread, share of the run's wall time: " +
           ", ".join(f"{k.removesuffix('Duration').lower()} {v / run_wall * 100:.0f}%" for k, v in mt.items()))
     print("command: python bench/push_latency.py " + " ".join(sys.argv[1:]))
+
+    def pct(xs: list[float]) -> dict | None:  # sorted above
+        return {"p50": statistics.median(xs), "p95": xs[int(len(xs) * 0.95) - 1], "max": xs[-1], "n": len(xs)} \
+            if xs else None
+
+    shown, every, server = pct(latencies), pct(stale), pct(pushed)
+    figures = {"contexts": args.contexts, "delay_ms": args.delay_ms, "shown": shown, "every_commit": every,
+               "commit_to_frame": pct(to_frame), "frame_to_dom": pct(to_dom), "server": server,
+               "backend_cpu_pct": backend_cpu * 100, "browser_cpu_pct": browser_cpu * 100}
+    end_to_end = (f"shown updates p95 {shown['p95']:.1f} ms (p50 {shown['p50']:.1f}, max {shown['max']:.1f}, "
+                  f"n={shown['n']})" + (f"; every commit until shown p95 {every['p95']:.1f} ms" if every else ""))
+    server_text = (f"p95 {server['p95']:.1f} ms (p50 {server['p50']:.1f}, n={server['n']}) at "
+                   f"{backend_cpu * 100:.0f}% of one core" if server else "no push trace")
+    if args.contexts == 1:
+        rows = [row("push_p95", verdict=verdict(shown["p95"] <= 100),
+                    measured=end_to_end + (f"; server share p95 {server['p95']:.1f} ms" if server else ""))]
+    else:
+        rows = [row("push_many_e2e", verdict=verdict(shown["p95"] <= 100),
+                    measured=f"{args.contexts} contexts: {end_to_end}; Chromium {browser_cpu * 100:.0f}% CPU"),
+                row("push_many_server", verdict=verdict(bool(server) and server["p95"] <= 100),
+                    measured=f"{args.contexts} contexts: {server_text}")]
+    emit(figures, rows)
 
 
 if __name__ == "__main__":

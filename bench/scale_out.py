@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _harness as h  # noqa: E402
+from bench._results import NO_TARGET, emit, row  # noqa: E402
 
 
 def one(n_workers: int, *, backend: str, n_keywords: int, delay_ms: int, tmp: Path) -> float:
@@ -54,13 +55,22 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="igny8-scale-"))
     counts = [int(x) for x in args.workers.split(",")]
     print(f"# {h.command_line()}   (cores: {os.cpu_count()})")
+    figures: dict = {"keywords": args.keywords, "backend": args.backend, "cores": os.cpu_count(), "workloads": {}}
     for label, delay in [("wait", args.delay_ms), ("cpu", 0)]:
         base = None
+        figures["workloads"][label] = runs = {"delay_ms": delay, "seconds": {}, "speedup": {}}
         for n in counts:
             secs = one(n, backend=args.backend, n_keywords=args.keywords, delay_ms=delay, tmp=tmp)
             base = base or secs
+            runs["seconds"][n], runs["speedup"][n] = secs, base / secs
             print(f"{label:<5} delay {delay:>4} ms  workers {n}:  {secs:7.1f} s   speedup {base / secs:4.2f}x",
                   flush=True)
+    w = figures["workloads"]
+    emit(figures, [row("scale_out", verdict=NO_TARGET, measured=(
+        f"AI-wait-bound ({args.delay_ms} ms items): " + ", ".join(f"{n} workers {x:.2f}x" for n, x in
+                                                              w["wait"]["speedup"].items() if n != counts[0])
+        + "; CPU-bound: " + ", ".join(f"{n} workers {x:.2f}x" for n, x in w["cpu"]["speedup"].items()
+                                      if n != counts[0]) + f" ({os.cpu_count()} cores, {args.backend})"))])
 
 
 if __name__ == "__main__":
