@@ -147,17 +147,21 @@ def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id:
             initial_snapshot=queue_snapshot(session=s, site_id=site_id), config_snapshot=snapshot,
             stage_results={"estimate": estimate},
         )
-        s.add(run)
-        s.flush()
-        s.add(SiteLock(site_id=site_id, run_pk=run.id))
-        cfg.last_run_at = now
-        s.add(cfg)
-        run_events.record(s, run, f"Run started ({run.trigger}); estimated {estimate['total']} credits.",
-                          kind="run_start")
+        # Both flushes can lose a race: the run's insert to another scheduler's row for the same
+        # due time (unique site_id, scheduled_for), the lock's insert to another active run. After
+        # a failed flush the session's objects are expired, so the message uses a copied name.
+        site_name = site.name
         try:
+            s.add(run)
+            s.flush()
+            s.add(SiteLock(site_id=site_id, run_pk=run.id))
+            cfg.last_run_at = now
+            s.add(cfg)
+            run_events.record(s, run, f"Run started ({run.trigger}); estimated {estimate['total']} credits.",
+                              kind="run_start")
             s.flush()
         except sa.exc.IntegrityError:
-            raise Conflict(f"Site '{site.name}' already has an active run.") from None
+            raise Conflict(f"Site '{site_name}' already has an active run or a run for this due time.") from None
     if enqueue:
         enqueue_run(run)
     return run

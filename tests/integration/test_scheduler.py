@@ -227,3 +227,14 @@ def test_a_real_worker_fires_and_works_the_scheduled_run(site, tmp_path):
         assert done.total_credits_used > 0 and len(runs(site.site_id)) == 1
     finally:
         workers.stop()
+
+
+def test_a_second_run_for_a_due_time_already_taken_is_a_conflict_not_a_database_error(site):
+    """The scheduler race's loser: another process committed this due time's row (here a skip, so
+    no site lock stops us earlier) between our lock check and our insert. start_run must refuse
+    with Conflict (handled by fire), not leak the unique violation of (site_id, scheduled_for)."""
+    due = u(2026, 12, 1, 9)
+    assert scheduler.record_skip(site_id=site.site_id, due=due, reason="taken by the other scheduler") is not None
+    with pytest.raises(automation.Conflict):
+        automation.start_run(site_id=site.site_id, trigger="scheduled", scheduled_for=due, enqueue=False)
+    assert [r.status for r in runs(site.site_id)] == ["skipped"]
