@@ -167,3 +167,14 @@ def session(db: str):
     """A write session on the test database, committed at the end of the test."""
     with dbmod.write_session() as s:
         yield s
+
+
+# --- Parallel runs (pytest-xdist) ---------------------------------------------------------------
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``-n N --dist loadgroup`` every test that uses the live app (one per session, on the
+    fixed IGNY8_TEST_PORT its frontend was built for) runs in one worker; the rest spread out.
+    Each worker already has its own Redis (``redis_url``) and its own databases (``db``)."""
+    for item in items:
+        if "live_app" in getattr(item, "fixturenames", ()) or "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("live_app"))
