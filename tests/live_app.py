@@ -88,9 +88,7 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
     if not demo["created"]:
         raise RuntimeError(f"{data_dir} already held demo data: the live app needs a fresh data folder")
     logins = {x["role"]: (x["email"], x["password"]) for x in demo["logins"]}
-    log = open(data_dir / "web.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "scripts/serve.py", "--port", str(TEST_PORT)], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = _spawn_web(env, data_dir)
     worker_procs = [
         subprocess.Popen([*(["nice", "-n", str(worker_nice)] if worker_nice else []),
                           sys.executable, "-m", "igny8_app.cli", "worker"], cwd=REPO, env=env,
@@ -101,21 +99,52 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
     # stop them even when pytest itself is interrupted before fixture teardown
     atexit.register(stop_live_app_procs, [proc, *worker_procs])
     url = f"http://127.0.0.1:{TEST_PORT}"
-    deadline = time.time() + 90
+    try:
+        _wait_ready(url, proc, data_dir)
+    except RuntimeError:
+        stop_live_app_procs([proc, *worker_procs])
+        raise
+    return LiveApp(url=url, port=TEST_PORT, env=env, data_dir=data_dir, proc=proc, workers=worker_procs,
+                   logins=logins)
+
+
+def _spawn_web(env: dict[str, str], data_dir: Path) -> subprocess.Popen:
+    log = open(data_dir / "web.log", "a")  # noqa: SIM115
+    return subprocess.Popen([sys.executable, "scripts/serve.py", "--port", env["IGNY8_PORT"]], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, data_dir: Path, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("web app exited:\n" + (data_dir / "web.log").read_text()[-3000:])
         try:
             if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
-                break
+                return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
-    else:
-        stop_live_app_procs([proc, *worker_procs])
-        raise RuntimeError("web app did not start:\n" + (data_dir / "web.log").read_text()[-3000:])
-    return LiveApp(url=url, port=TEST_PORT, env=env, data_dir=data_dir, proc=proc, workers=worker_procs,
-                   logins=logins)
+        time.sleep(0.1)
+    raise RuntimeError("web app did not start:\n" + (data_dir / "web.log").read_text()[-3000:])
+
+
+def kill_web(app: LiveApp) -> None:
+    """SIGKILL the web process (serve.py and its granian workers: its process group), as a crash
+    would: no shutdown handlers, sockets dropped mid-stream."""
+    os.killpg(app.proc.pid, signal.SIGKILL)
+    app.proc.wait(10)
+
+
+def restart_web(app: LiveApp, timeout: float = 90) -> float:
+    """Start the web process again on the same port, data folder and environment (the workers
+    keep running); returns when it answers /ping, with that time."""
+    deadline = time.time() + 30
+    while not _port_free(app.port) and time.time() < deadline:  # the killed workers release it
+        time.sleep(0.1)
+    app.proc = _spawn_web(app.env, app.data_dir)
+    atexit.register(stop_live_app_procs, [app.proc])
+    _wait_ready(app.url, app.proc, app.data_dir, timeout)
+    return time.time()
 
 
 def stop_live_app_procs(procs: list[subprocess.Popen]) -> None:

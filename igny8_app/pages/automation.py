@@ -18,8 +18,9 @@ import reflex as rx
 from igny8_app.components.layout import page_frame
 from igny8_app.components.processing_card import processing_card, ticker_script
 from igny8_app.pages.automation_config import ConfigState, config_button, config_dialog
-from igny8_app.domain.errors import DomainError
+from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
+from igny8_app.live_access import AccessGate
 from igny8_app.progress_hub import get_hub
 from igny8_app.services import accounts, automation
 from igny8_app.state import PAGE_LOADERS, SessionState
@@ -139,6 +140,7 @@ class LiveRunState(AutomationState):
     run: dict[str, Any] = {}
     pending_action: str = ""
     confirm_cancel: bool = False
+    access_lost: str = ""  # why the live view stopped (the page lost its access), or ""
 
     @rx.event
     def load_automation(self):
@@ -153,6 +155,7 @@ class LiveRunState(AutomationState):
             return self._fail(exc)
         self._watch_gen += 1
         self._card_seq = 0
+        self.access_lost = ""
         return [LiveRunState.watch, ConfigState.load_config]
 
     @rx.event(background=True)
@@ -160,20 +163,25 @@ class LiveRunState(AutomationState):
         """Follow this site's run: the process's progress hub hands over the site's events.
 
         An item event carries the committed processing state, which replaces the card's run (the
-        cheap path). Anything else (a stage end, pause, completion, another run) also reloads the
-        dashboard: read once per process for every page of the site, in a thread, after
-        re-checking that this session may still read the site, and concurrently with the item
-        events that keep arriving, so the card never waits for it. Pushes to the browser are
-        paced to at most one per ``push_interval()``: faster events are coalesced and the newest
-        committed state wins (a browser on 2 busy cores cannot paint 150 updates a second, and
-        queueing them only makes every later update late).
+        cheap path, no database read). Anything else (a stage end, pause, completion, another
+        run) also reloads the dashboard: read once per process for every page of the site, in a
+        thread, concurrently with the item events that keep arriving, so the card never waits
+        for it. Pushes to the browser are paced to at most one per ``push_interval()``: faster
+        events are coalesced and the newest committed state wins (a browser on 2 busy cores
+        cannot paint 150 updates a second, and queueing them only makes every later update late).
+
+        The page's access (session, membership, site) is re-checked at most once a second,
+        events or not (``live_access.AccessGate``), and before every reload: when it is gone the
+        feed stops and the card's data is cleared (``_lose_access``).
         """
         async with self:
             gen, site_id, token = self._watch_gen, self.active_site_id, self._session_token()
         hub = get_hub()
         queue = hub.open(site_id)
-        wanted = {"seq": 0, "done": 0, "denied": False}  # the reload this page needs / has
+        wanted: dict[str, Any] = {"seq": 0, "done": 0, "denied": None}  # the reload this page needs / has
         reloader: asyncio.Task | None = None
+        gate = AccessGate(lambda: accounts.check_site_access(token=token, site_id=site_id,
+                                                             permission=Permission.READ, touch=False))
 
         async def reload() -> None:
             while wanted["done"] < wanted["seq"]:
@@ -182,11 +190,11 @@ class LiveRunState(AutomationState):
                     await asyncio.to_thread(accounts.check_site_access, token=token, site_id=site_id,
                                             permission=Permission.READ)
                     read_at, data = await hub.dashboard(site_id, target)
-                except DomainError:
-                    wanted["denied"] = True
+                except DomainError as exc:
+                    wanted["denied"] = exc
                     return
                 async with self:
-                    if self._watch_gen != gen or self.active_site_id != site_id:
+                    if self._watch_gen != gen or self.active_site_id != site_id or wanted["denied"]:
                         return
                     run = self._apply_dashboard(data, card=read_at >= self._card_seq)
                     if run is not None:
@@ -194,39 +202,61 @@ class LiveRunState(AutomationState):
                     self.pending_action = ""
                 wanted["done"] = target
 
-        idle, last_push = 0.0, 0.0
+        last_event, last_push = time.monotonic(), 0.0
+        events: list[dict[str, Any]] = []
         try:
-            while idle < WATCH_IDLE_LIMIT_S and not wanted["denied"]:
-                try:
-                    event = await asyncio.wait_for(queue.get(), timeout=1.0)
+            while wanted["denied"] is None and time.monotonic() - last_event < WATCH_IDLE_LIMIT_S:
+                try:  # wake for the next event, or when the access check is due
+                    events.append(await asyncio.wait_for(queue.get(), timeout=max(gate.due_in(), 0.01)))
+                    last_event = time.monotonic()
+                    if (wait := last_push + push_interval(hub.watchers()) - time.monotonic()) > 0:
+                        await asyncio.sleep(wait)
+                    while not queue.empty():
+                        events.append(queue.get_nowait())
                 except asyncio.TimeoutError:
-                    idle += 1.0
-                    async with self:
-                        if self._watch_gen != gen or self.active_site_id != site_id:
-                            return  # the page was reloaded or the site changed: a newer watcher runs
-                    continue
-                idle = 0.0
-                if (wait := last_push + push_interval(hub.watchers()) - time.monotonic()) > 0:
-                    await asyncio.sleep(wait)
-                events = [event]
-                while not queue.empty():
-                    events.append(queue.get_nowait())
+                    pass
+                try:
+                    allowed = await gate.ensure()  # a no-op until a second has passed since the last check
+                except DomainError as exc:
+                    wanted["denied"] = exc
+                    break
                 async with self:
                     if self._watch_gen != gen or self.active_site_id != site_id:
-                        return
+                        return  # the page was reloaded or the site changed: a newer watcher runs
+                    if not (events and allowed):  # nothing new, or access unverified: hold events back
+                        continue
                     needs_reload = self._apply_item(events)
                     shown = self.run
+                batch, events = events, []
                 last_push = time.monotonic()
                 if PUSH_TRACE:  # benchmarks: when each page's update left this process
                     _trace_push(shown)
                 if needs_reload:
-                    wanted["seq"] = max(e.get("_seq", 0) for e in events)
+                    wanted["seq"] = max(e.get("_seq", 0) for e in batch)
                     if reloader is None or reloader.done():
                         reloader = asyncio.create_task(reload())
         finally:
             hub.close(site_id, queue)
             if reloader is not None and not reloader.done():
                 reloader.cancel()
+        if wanted["denied"] is None:
+            return None  # idle for WATCH_IDLE_LIMIT_S: the page reconnects (and reloads) when used again
+        async with self:
+            return self._lose_access(wanted["denied"]) if self._watch_gen == gen else None
+
+    def _lose_access(self, exc: DomainError):
+        """The page may no longer see this site: stop showing anything of its runs (titles,
+        counts, credits, history, activity, balance) and say why; a dead session goes to login."""
+        self._watch_gen += 1  # any later event of this watcher's generation is ignored
+        self.run, self.detail, self.detail_log, self.detail_open, self.confirm_cancel = {}, {}, [], False, False
+        self.stages, self.history_rows, self.activity, self.skipped_stages = [], [], [], []
+        self.run_status, self.run_stage, self.pending_action = "", 0, ""
+        self.estimate_total = self.estimate_needed = self.balance = 0
+        self.access_lost = f"Access lost: {exc.message} The live view has stopped."
+        if isinstance(exc, Unauthenticated):
+            self.authenticated = False
+            return rx.redirect("/login")
+        return None
 
     def _apply_item(self, events: list[dict[str, Any]]) -> bool:
         """The cheap path: show the newest committed state of the card's run that the events carry
@@ -501,6 +531,9 @@ def automation_page() -> rx.Component:
         ticker_script(),
         _header(),
         _review_notice(),
+        rx.cond(LiveRunState.access_lost != "",
+                rx.callout(LiveRunState.access_lost, icon="shield-off", color_scheme="red", width="100%",
+                           id="access-lost")),
         rx.cond(AutomationState.card_open & (AutomationState.run_status != ""), processing_card(LiveRunState)),
         rx.grid(rx.foreach(AutomationState.stages, _stage_card), columns="3", spacing="4", width="100%",
                 id="stage-cards"),

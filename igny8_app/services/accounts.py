@@ -155,8 +155,9 @@ def open_session(*, session: Session, user: User) -> str:
     return token
 
 
-def resolve_session(*, session: Session, token: str | None) -> User:
-    """The user behind a browser session token, or Unauthenticated. Enforces idle and lifetime limits."""
+def resolve_session(*, session: Session, token: str | None, touch: bool = True) -> User:
+    """The user behind a browser session token, or Unauthenticated. Enforces idle and lifetime limits.
+    ``touch=False`` only checks (a read; the session's last_seen_at stays as it is)."""
     if not token:
         raise Unauthenticated("Please log in.")
     row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(token))).one_or_none()
@@ -172,7 +173,7 @@ def resolve_session(*, session: Session, token: str | None) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("Please log in.")
-    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+    if touch and now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
         session.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
     return user
 
@@ -260,11 +261,12 @@ def user_accounts(*, session: Session, user: User) -> list[tuple[Account, Role]]
     return [(a, Role(r)) for a, r in rows]
 
 
-def check_site_access(*, token: str | None, site_id: int, permission: Permission) -> None:
+def check_site_access(*, token: str | None, site_id: int, permission: Permission, touch: bool = True) -> None:
     """Raise (Unauthenticated / NotFound / Forbidden) unless the browser session behind ``token``
-    may ``permission`` on ``site_id``. For callers that hold no unit of work (live page feeds)."""
-    from igny8_app.db import write_session
+    may ``permission`` on ``site_id``. For callers that hold no unit of work (live page feeds).
+    ``touch=False`` is a plain read (no write lock): for checks repeated every second."""
+    from igny8_app.db import read_session, write_session
 
-    with write_session() as s:  # write: resolving a session may touch its last_seen_at
-        authorize_site(session=s, user=resolve_session(session=s, token=token), site_id=site_id,
+    with (write_session() if touch else read_session()) as s:  # a touch writes last_seen_at
+        authorize_site(session=s, user=resolve_session(session=s, token=token, touch=touch), site_id=site_id,
                        permission=permission)
