@@ -15,7 +15,8 @@ from igny8_app.pages import admin_views, billing_views
 from igny8_app.pages.ai_settings import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
 from igny8_app.pages.ai_settings_views import ai_settings_page
 from igny8_app.pages.admin import AdminState
-from igny8_app.pages.automation import LiveRunState, automation_page
+from igny8_app.pages.automation import LiveRunState
+from igny8_app.pages.automation_views import automation_page
 from igny8_app.pages.billing import BillingState
 from igny8_app.pages.content import ContentState, content_page
 from igny8_app.pages.keywords import KeywordsState, keywords_page
