@@ -5,6 +5,8 @@ import os
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
+from igny8_app.settings import bind_host
+
 _port = int(os.environ.get("IGNY8_PORT", "3000"))
 _redis_state = os.environ.get("REFLEX_REDIS_URL")  # opt-in Redis state manager for scale-out
 
@@ -12,6 +14,7 @@ config = rx.Config(
     app_name="igny8_app",
     frontend_port=_port,
     backend_port=_port,
+    backend_host=bind_host(),  # IGNY8_HOST; default 127.0.0.1 (Reflex's own default is 0.0.0.0)
     api_url=os.environ.get("IGNY8_PUBLIC_URL", f"http://localhost:{_port}"),
     deploy_url=os.environ.get("IGNY8_PUBLIC_URL", f"http://localhost:{_port}"),
     telemetry_enabled=False,

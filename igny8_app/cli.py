@@ -176,16 +176,20 @@ def api_token(
 def force_password_reset(
     email: Annotated[str, typer.Option(help="The user whose password must be reset.")],
     by: Annotated[str, typer.Option(help="Email of the platform admin (superuser) forcing it.")],
+    print_password: Annotated[bool, typer.Option(
+        "--print-password", help="Set a new random password and print it once, instead of a reset link "
+                                 "(e.g. to recover the demo superuser).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Force a password reset (platform admins): the old password stops working, every session
-    ends, and a single-use link is emailed (when SMTP_URL is set) and printed."""
+    ends, and a single-use link is emailed (when SMTP_URL is set) and printed; with
+    --print-password a new random password is set and printed instead."""
     from sqlmodel import select
 
     from igny8_app.db import write_session
     from igny8_app.domain.errors import NotFound
     from igny8_app.models import User
-    from igny8_app.services import passwords
+    from igny8_app.services import passwords, throttle
 
     try:
         with write_session() as s:
@@ -194,12 +198,20 @@ def force_password_reset(
             target, actor = users.get(email.strip().lower()), users.get(by.strip().lower())
             if target is None or actor is None:
                 raise NotFound("No user has that email.")
-            token = passwords.force_reset(session=s, actor=actor, user_id=target.id)
+            if print_password:
+                secret = passwords.force_new_password(session=s, actor=actor, user_id=target.id)
+            else:
+                secret = passwords.force_reset(session=s, actor=actor, user_id=target.id)
             address = target.email
     except DomainError as exc:
         _fail(exc, as_json)
-    emailed = passwords.email_forced_reset(email=address, token=token)
-    link = passwords.reset_url(token)
+    if print_password:
+        throttle.clear(address)  # a fresh password starts with a clean failed-login count
+        _out({"email": address, "password": secret}, as_json,
+             f"New password for {address} (shown once; every session of the user ended):\n  {secret}")
+        return
+    emailed = passwords.email_forced_reset(email=address, token=secret)
+    link = passwords.reset_url(secret)
     _out({"email": address, "link": link, "emailed": emailed}, as_json,
          f"Password of {address} reset; {'emailed' if emailed else 'not emailed (SMTP_URL unset)'}. Link: {link}")
 
@@ -217,17 +229,23 @@ def worker(
 
 @app.command("demo")
 def demo(as_json: JsonOpt = False) -> None:
-    """Create the demo account, users, site, keywords and credits (idempotent)."""
+    """Create the demo account, users, site, keywords and credits (idempotent). Only on an empty
+    database unless IGNY8_DEMO=1 (IGNY8_DEMO=0: never). The superuser's random password is shown
+    only when it is created."""
     from igny8_app.db import write_session
-    from igny8_app.services.demo import create_demo
+    from igny8_app.services.demo import RECOVER_SUPERUSER, create_demo
+    from igny8_app.settings import demo_mode
 
+    mode = demo_mode()
+    if mode == "never":
+        _out({"created": False, "skipped": True, "logins": []}, as_json, "Demo data is off (IGNY8_DEMO=0).")
+        return
     with write_session() as s:
-        result = create_demo(session=s)
-    data = {"created": result.created, "account": result.account, "site_id": result.site_id,
+        result = create_demo(session=s, force=mode == "always")
+    data = {"created": result.created, "skipped": result.skipped, "account": result.account,
+            "site_id": result.site_id, "recover_superuser": RECOVER_SUPERUSER,
             "logins": [{"role": r, "email": e, "password": p} for r, e, p in result.logins]}
-    text = [("Created" if result.created else "Found") + f" demo account '{result.account}'. Logins:"]
-    text += [f"  {r:<10} {e:<28} {p}" for r, e, p in result.logins]
-    _out(data, as_json, "\n".join(text))
+    _out(data, as_json, result.text())
 
 
 @billing_app.command("reconcile")

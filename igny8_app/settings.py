@@ -6,6 +6,7 @@ Every variable is documented in README.md ("Configuration"). Values are read whe
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -31,6 +32,45 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:  # a clear message beats a stack trace in a config typo
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(raw: str | None) -> tuple[IPNetwork, ...]:
+    """IGNY8_TRUSTED_PROXIES: comma-separated IPs or CIDRs of the reverse proxies whose
+    X-Forwarded-For is believed (the login throttle counts the client they saw). Empty: none."""
+    nets = []
+    for part in (raw or "").split(","):
+        if part.strip():
+            try:
+                nets.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise RuntimeError(f"IGNY8_TRUSTED_PROXIES must list IP addresses or CIDR networks, "
+                                   f"got {part.strip()!r}") from exc
+    return tuple(nets)
+
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def bind_host() -> str:
+    """IGNY8_HOST: the address the web server (page, websocket, API) listens on. Default
+    127.0.0.1: only this machine can reach it; 0.0.0.0 (or a specific address) opens it."""
+    return (os.environ.get("IGNY8_HOST") or "").strip() or DEFAULT_HOST
+
+
+def demo_mode() -> str:
+    """IGNY8_DEMO: unset = `igny8 demo` creates demo data only on an empty database (no users);
+    "1" = also on a database that has users; "0" = never."""
+    raw = (os.environ.get("IGNY8_DEMO") or "").strip().lower()
+    if raw in ("", "auto"):
+        return "auto"
+    if raw in ("1", "true", "yes", "on"):
+        return "always"
+    if raw in ("0", "false", "no", "off"):
+        return "never"
+    raise RuntimeError(f"IGNY8_DEMO must be 1 or 0 (or unset), got {raw!r}")
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -69,6 +109,8 @@ class Settings:
     retention_days: int = 90  # run logs/traces and orphaned media older than this are pruned
     retention_interval_s: int = 3600  # how often the retention job runs
     sqlite_busy_timeout_s: int = 60  # how long a SQLite writer waits for the write lock
+    #: reverse proxies whose X-Forwarded-For names the client (IGNY8_TRUSTED_PROXIES); empty: none
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     media_dir: Path = field(init=False)
     runs_dir: Path = field(init=False)
 
@@ -104,6 +146,7 @@ def get_settings() -> Settings:
         retention_days=max(1, _int("IGNY8_RETENTION_DAYS", 90)),
         retention_interval_s=max(60, _int("IGNY8_RETENTION_INTERVAL_S", 3600)),
         sqlite_busy_timeout_s=max(1, _int("IGNY8_SQLITE_BUSY_TIMEOUT_S", 60)),
+        trusted_proxies=parse_trusted_proxies(os.environ.get("IGNY8_TRUSTED_PROXIES")),
     )
 
 

@@ -7,13 +7,18 @@
 #   4. $IGNY8_WORKERS RQ workers        (python -m igny8_app.cli worker; each also runs the
 #                                        run scheduler, crash watchdog and retention)
 #   5. the web app on ONE port          (page + /_event websocket + API)
-#   6. python -m igny8_app.cli demo     (demo data, while the web app boots; prints the logins)
+#   6. python -m igny8_app.cli demo     (demo data on an empty database, while the web app boots;
+#                                        prints the logins; the superuser's random password only
+#                                        the first time)
 #
 # Ctrl-C (SIGINT) or SIGTERM stops everything this script started.
 # Logs: data/logs/*.log
 #
 # Settings (environment):
 #   IGNY8_PORT     port for page/websocket/API      (default 3000)
+#   IGNY8_HOST     address the web app listens on    (default 127.0.0.1: this machine only;
+#                                                     0.0.0.0 opens it to the network)
+#   IGNY8_DEMO     1 = demo data even if the database has users; 0 = never (default: empty db only)
 #   REDIS_URL      RQ's Redis                        (default redis://127.0.0.1:6379/0)
 #   IGNY8_WORKERS  number of RQ worker processes     (default 2)
 #   IGNY8_REBUILD  1 = rebuild the frontend even if sources are unchanged
@@ -23,6 +28,13 @@ source "$IGNY8_ROOT/scripts/lib.sh"
 cd "$IGNY8_ROOT"
 
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export IGNY8_HOST="${IGNY8_HOST:-127.0.0.1}"
+case "$IGNY8_HOST" in            # where to probe the app from here
+  0.0.0.0|::|"[::]") PROBE_HOST=127.0.0.1 ;;
+  *:*) PROBE_HOST="[$IGNY8_HOST]" ;;
+  *) PROBE_HOST="$IGNY8_HOST" ;;
+esac
+DEMO_OUT=""   # the demo logins (a superuser password the first time): a private temp file, removed
 IGNY8_WORKERS="${IGNY8_WORKERS:-2}"
 T0=$SECONDS
 
@@ -60,6 +72,7 @@ cleanup() {
   STOPPING=1
   trap '' INT TERM
   [ -n "$STEP_PGID" ] && kill -TERM -- "-$STEP_PGID" 2>/dev/null || true
+  [ -n "$DEMO_OUT" ] && rm -f "$DEMO_OUT"
   if [ "${#PGIDS[@]}" -gt 0 ]; then
     log "stopping ${#PGIDS[@]} process group(s)..."
     local i
@@ -88,7 +101,7 @@ trap 'exit 143' TERM
 step bash scripts/setup.sh
 mkdir -p "$IGNY8_LOG_DIR"
 
-if port_open 127.0.0.1 "$IGNY8_PORT"; then
+if port_open "${PROBE_HOST//[\[\]]/}" "$IGNY8_PORT"; then
   die "port $IGNY8_PORT is already in use (another IGNY8 running?). Set IGNY8_PORT to use another port."
 fi
 
@@ -124,18 +137,19 @@ else
 fi
 
 # --- 5. web app ------------------------------------------------------------------------
-log "starting web app on port $IGNY8_PORT"
-start_bg web "$IGNY8_LOG_DIR/web.log" python scripts/serve.py --port "$IGNY8_PORT"
+log "starting web app on $IGNY8_HOST:$IGNY8_PORT"
+start_bg web "$IGNY8_LOG_DIR/web.log" python scripts/serve.py --port "$IGNY8_PORT" --host "$IGNY8_HOST"
 web_pgid=${PGIDS[-1]}
-url="http://localhost:$IGNY8_PORT"
-probe="http://127.0.0.1:$IGNY8_PORT"     # the server binds IPv4 0.0.0.0
+case "$PROBE_HOST" in 127.0.0.1) url="http://localhost:$IGNY8_PORT" ;; *) url="http://$PROBE_HOST:$IGNY8_PORT" ;; esac
+probe="http://$PROBE_HOST:$IGNY8_PORT"
 
 # --- 6. demo data (while the web app boots; it needs only the migrated database) -----
-demo_out="$IGNY8_LOG_DIR/demo-logins.txt"
-: >"$demo_out"
+# Not into the logs folder: the first run prints the superuser's random password, once.
+rm -f "$IGNY8_LOG_DIR/demo-logins.txt"            # earlier versions kept the logins there
+DEMO_OUT="$(mktemp)"                               # mode 0600
 if [ -f igny8_app/cli.py ]; then
-  log "creating demo data (python -m igny8_app.cli demo)"
-  step python -m igny8_app.cli demo >"$demo_out"
+  log "demo data (python -m igny8_app.cli demo: only on an empty database unless IGNY8_DEMO=1)"
+  step python -m igny8_app.cli demo >"$DEMO_OUT"
 else
   warn "igny8_app/cli.py not there yet: no demo data"
 fi
@@ -150,11 +164,15 @@ curl -sf -o /dev/null "$probe/" || { tail -n 40 "$IGNY8_LOG_DIR/web.log" >&2; di
 # --- ready -------------------------------------------------------------------------------
 echo
 echo "  IGNY8 Automation is running at  $url   (ready in $((SECONDS - T0))s)"
-if [ -s "$demo_out" ]; then
+case "$IGNY8_HOST" in
+  127.0.0.1|localhost|::1) echo "  Listening on $IGNY8_HOST only (IGNY8_HOST=0.0.0.0 opens it to the network)" ;;
+  *) echo "  Listening on $IGNY8_HOST: reachable from other machines" ;;
+esac
+if [ -s "$DEMO_OUT" ]; then
   echo
-  echo "  Demo logins:"
-  sed 's/^/    /' "$demo_out"
+  sed 's/^/  /' "$DEMO_OUT"
 fi
+rm -f "$DEMO_OUT"; DEMO_OUT=""
 echo
 echo "  Logs: ${IGNY8_LOG_DIR#"$IGNY8_ROOT"/}/*.log      Stop: Ctrl-C"
 echo

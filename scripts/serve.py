@@ -12,7 +12,8 @@ REFLEX_MOUNT_FRONTEND_COMPILED_APP, so the backend would not serve the page.
 
 Usage (from the repo root, after `source scripts/env.sh`):
     python scripts/serve.py [--port PORT] [--host HOST]
-Port defaults to $IGNY8_PORT (3000). The frontend bakes its websocket URL in at
+Port defaults to $IGNY8_PORT (3000), host to $IGNY8_HOST (127.0.0.1: this machine only; set
+IGNY8_HOST=0.0.0.0 to listen on every interface). The frontend bakes its websocket URL in at
 build time (see build_frontend.sh), so build for the same port you serve on.
 """
 
@@ -30,7 +31,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("IGNY8_PORT", "3000")))
-    parser.add_argument("--host", default=None, help="bind address (default: rxconfig backend_host, 0.0.0.0)")
+    parser.add_argument("--host", default=None, help="bind address (default: $IGNY8_HOST, else 127.0.0.1)")
     args = parser.parse_args()
     os.environ["IGNY8_PORT"] = str(args.port)  # rxconfig.py derives its ports/urls from it
 
@@ -58,7 +59,7 @@ def main() -> None:
     from reflex.utils import exec as rx_exec
 
     config = get_config()
-    host = args.host or config.backend_host
+    host = args.host or config.backend_host  # rxconfig: IGNY8_HOST, default 127.0.0.1
     print(f"IGNY8 serving on http://{host}:{args.port} (page, /_event websocket, API; "
           f"{workers} worker process{'es' if workers > 1 else ''})", flush=True)
     rx_exec.run_backend_prod(

@@ -70,7 +70,9 @@ def start_live_app(*, data_dir: Path, redis_url: str, workers: int = 0, extra_en
         "SECRET_KEY": "e2e-secret",
         **(extra_env or {}),
     })
-    env.pop("IGNY8_PUBLIC_URL", None)
+    for name in ("IGNY8_PUBLIC_URL", "IGNY8_HOST", "IGNY8_TRUSTED_PROXIES", "IGNY8_DEMO"):  # the defaults,
+        if name not in (extra_env or {}):                                                  # unless asked for
+            env.pop(name, None)
     # the same tool environment the scripts use (bun on PATH, REFLEX_USE_SYSTEM_BUN, no telemetry)
     probe = subprocess.run(["bash", "-c", "source scripts/env.sh && env -0"], cwd=REPO, env=env,
                            capture_output=True, text=True, check=True)

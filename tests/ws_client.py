@@ -14,14 +14,15 @@ NAMESPACE = "/_event"  # socket.io-client takes the namespace from the URL path,
 
 
 class ReflexClient:
-    def __init__(self, base_url: str, *, session_cookie: str | None = None, path: str = "/keywords") -> None:
+    def __init__(self, base_url: str, *, session_cookie: str | None = None, path: str = "/keywords",
+                 headers: dict[str, str] | None = None) -> None:
         self.token = str(uuid.uuid4())
         self.path = path
         self.deltas: list[dict] = []
         self._cv = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_event, namespace=NAMESPACE)
-        headers = {"Cookie": f"igny8_session={session_cookie}"} if session_cookie else {}
+        headers = {**(headers or {}), **({"Cookie": f"igny8_session={session_cookie}"} if session_cookie else {})}
         self.sio.connect(f"{base_url}?token={self.token}", socketio_path="/_event", transports=["websocket"],
                          headers=headers, namespaces=[NAMESPACE], wait_timeout=10)
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from igny8_app.api.auth_routes import safe_next
+from igny8_app.api.common import router_client_ip
 from igny8_app.components import hard_navigate
 from igny8_app.domain.errors import RateLimited, Unauthenticated
 from igny8_app.services import login_tickets, signin
@@ -35,7 +36,7 @@ class LoginState(rx.State):
         email = str(form.get("email") or "").strip()
         password = str(form.get("password") or "")
         try:
-            token = signin.sign_in(email=email, password=password, ip=self.router.session.client_ip or "unknown")
+            token = signin.sign_in(email=email, password=password, ip=router_client_ip(self.router))
         except (Unauthenticated, RateLimited) as exc:
             self.form_error = exc.message
             return

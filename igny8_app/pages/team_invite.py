@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from igny8_app.api.common import router_client_ip
 from igny8_app.components import hard_navigate
 from igny8_app.db import read_session
 from igny8_app.domain.errors import DomainError
@@ -52,7 +53,7 @@ class InviteState(rx.State):
         try:
             token = invitations.accept(token=self._token(), password=password,
                                        full_name=str(form.get("full_name") or ""),
-                                       ip=self.router.session.client_ip or "unknown")
+                                       ip=router_client_ip(self.router))
         except DomainError as exc:
             self.form_error = exc.message
             return

@@ -1,11 +1,19 @@
-"""Demo data: an account with an owner, a superuser, one gardening site with ~200 keywords and
-10,000 credits. Idempotent: running it twice changes nothing the second time."""
+"""Demo data: an account with an owner, an editor and a viewer (known passwords: a demo on the
+operator's own machine), a platform superuser, one gardening site with ~200 keywords and 10,000
+credits. Idempotent: running it twice changes nothing the second time.
+
+The superuser can do anything on the platform, so its password is random (``secrets``), returned
+once when it is created, and never again (only its hash is stored); ``igny8 force-password-reset
+--print-password`` sets a new one. Demo data goes only into an empty database (no users) unless
+asked for (``force``; IGNY8_DEMO=1), so it never lands next to real customers.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import secrets
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -18,7 +26,7 @@ DEMO_ACCOUNT = "Demo Gardens"
 DEMO_OWNER = ("owner@demo.igny8.local", "demo-owner-pass")
 DEMO_EDITOR = ("editor@demo.igny8.local", "demo-editor-pass")
 DEMO_VIEWER = ("viewer@demo.igny8.local", "demo-viewer-pass")
-DEMO_SUPERUSER = ("admin@igny8.local", "platform-admin-pass")
+DEMO_SUPERUSER_EMAIL = "admin@igny8.local"  # its password is random: see the module docstring
 DEMO_SITE = ("Green Thumb Journal", "greenthumb-journal.com", ["Vegetables", "Flowers", "Lawn & Landscape"])
 DEMO_CREDITS = 10_000
 
@@ -112,22 +120,59 @@ def demo_csv() -> bytes:
     return buf.getvalue().encode()
 
 
+RECOVER_SUPERUSER = (f"igny8 force-password-reset --email {DEMO_SUPERUSER_EMAIL} --by {DEMO_SUPERUSER_EMAIL} "
+                     "--print-password")
+
+
 @dataclass
 class DemoResult:
     created: bool
     account: str
     site_id: int
-    logins: list[tuple[str, str, str]]
+    #: (role, email, password); the superuser's password is None unless it was created just now
+    logins: list[tuple[str, str, str | None]]
+    skipped: bool = False  # the database has users and no demo account: nothing was created
+    superuser_created: bool = False
+
+    def text(self) -> str:
+        """What `igny8 demo` prints (run.sh shows it in its banner)."""
+        if self.skipped:
+            return ("The database already has users and no demo account: no demo data created "
+                    "(IGNY8_DEMO=1 creates it anyway).")
+        lines = [("Created" if self.created else "Found") + f" demo account '{self.account}'. Logins:"]
+        for role, email, password in self.logins:
+            shown = password if password is not None else "(already exists; its password was shown once, when created)"
+            lines.append(f"  {role:<10} {email:<28} {shown}")
+        if self.superuser_created:
+            lines.append(f"  The {DEMO_SUPERUSER_EMAIL} password is random and shown only now: keep it.")
+        if any(role == "superuser" for role, _, _ in self.logins):
+            lines.append(f"  Lost it? A new one: {RECOVER_SUPERUSER}")
+        return "\n".join(lines)
 
 
-def create_demo(*, session: Session) -> DemoResult:
-    logins = [("owner", *DEMO_OWNER), ("editor", *DEMO_EDITOR), ("viewer", *DEMO_VIEWER),
-              ("superuser", *DEMO_SUPERUSER)]
+def _superuser(session: Session) -> tuple[str | None, bool]:
+    """Create the demo superuser with a fresh random password, unless it exists."""
+    if session.exec(select(User.id).where(User.email == DEMO_SUPERUSER_EMAIL)).first() is not None:
+        return None, False
+    password = secrets.token_urlsafe(18)
+    accounts.create_user(session=session, email=DEMO_SUPERUSER_EMAIL, password=password, is_superuser=True,
+                         full_name="Platform Admin")
+    return password, True
+
+
+def create_demo(*, session: Session, force: bool = False) -> DemoResult:
+    """Create the demo data on an empty database (no users), or on any database with ``force``.
+    Found again on later calls: the account's logins, and the superuser without its password."""
+    known = [("owner", *DEMO_OWNER), ("editor", *DEMO_EDITOR), ("viewer", *DEMO_VIEWER)]
     owner = session.exec(select(User).where(User.email == DEMO_OWNER[0])).one_or_none()
     if owner is not None:
         account = accounts.get_account_by_name(session=session, name=DEMO_ACCOUNT)
         site = session.exec(select(Site).where(Site.account_id == account.id).order_by(Site.id)).first()
-        return DemoResult(False, DEMO_ACCOUNT, site.id if site else 0, logins)
+        has_admin = session.exec(select(User.id).where(User.email == DEMO_SUPERUSER_EMAIL)).first() is not None
+        return DemoResult(False, DEMO_ACCOUNT, site.id if site else 0,
+                          known + ([("superuser", DEMO_SUPERUSER_EMAIL, None)] if has_admin else []))
+    if not force and session.exec(select(User.id).limit(1)).first() is not None:
+        return DemoResult(False, DEMO_ACCOUNT, 0, [], skipped=True)
     owner = accounts.create_user(session=session, email=DEMO_OWNER[0], password=DEMO_OWNER[1],
                                  account_name=DEMO_ACCOUNT, role=Role.OWNER, full_name="Olivia Owner")
     account = accounts.get_account_by_name(session=session, name=DEMO_ACCOUNT)
@@ -139,9 +184,7 @@ def create_demo(*, session: Session) -> DemoResult:
                          role=Role.EDITOR, full_name="Eddie Editor")
     accounts.create_user(session=session, email=DEMO_VIEWER[0], password=DEMO_VIEWER[1], account_name=DEMO_ACCOUNT,
                          role=Role.VIEWER, full_name="Vera Viewer")
-    if session.exec(select(User).where(User.email == DEMO_SUPERUSER[0])).one_or_none() is None:
-        accounts.create_user(session=session, email=DEMO_SUPERUSER[0], password=DEMO_SUPERUSER[1],
-                             is_superuser=True, full_name="Platform Admin")
+    admin_password, admin_created = _superuser(session)
     site = sites.create_site(session=session, account_id=account.id, name=DEMO_SITE[0], domain=DEMO_SITE[1],
                              sectors=DEMO_SITE[2])
     sites.create_site(session=session, account_id=account.id, name="Urban Balcony Gardens",
@@ -151,4 +194,5 @@ def create_demo(*, session: Session) -> DemoResult:
                   description="Demo credits")
     owner.active_site_id = site.id
     session.add(owner)
-    return DemoResult(True, DEMO_ACCOUNT, site.id, logins)
+    return DemoResult(True, DEMO_ACCOUNT, site.id, known + [("superuser", DEMO_SUPERUSER_EMAIL, admin_password)],
+                      superuser_created=admin_created)

@@ -132,13 +132,17 @@ def accept(*, token: str | None, password: str, full_name: str | None = None, ip
     passwords for an existing login count towards the same throttle as the login form."""
     with write_session() as s:
         email = _usable(s, token).email
-    wait = throttle.is_throttled(email, ip)
-    if wait:
-        raise RateLimited(f"Too many failed attempts. Try again in about {max(1, round(wait / 60))} minute(s).")
+    attempt = throttle.begin(email, ip)  # counted before the password is checked
+    if attempt.wait_s:
+        raise RateLimited(throttle.refused_message(attempt.wait_s))
     try:
         with write_session() as s:
             user = accept_in(session=s, token=token, password=password, full_name=full_name)
-            return accounts.open_session(session=s, user=user)
+            session_token = accounts.open_session(session=s, user=user)
     except Unauthenticated:
-        throttle.record_failure(email, ip)
+        raise  # a wrong password for an existing login stays counted for the window
+    except Exception:
+        throttle.refund(attempt, clear_email=False)  # e.g. a too-short new password: not a guess
         raise
+    throttle.refund(attempt)
+    return session_token

@@ -90,11 +90,9 @@ def request_reset(*, email: str) -> None:
                                ttl_minutes=int(RESET_TTL.total_seconds() // 60))
 
 
-def force_reset(*, session: Session, actor: User, user_id: int, account_id: int | None = None) -> str:
-    """An owner (of ``account_id``, which the user belongs to) or a platform admin (any user; no
-    account needed) forces a reset: the old password stops working, every session ends, and a new
-    link is returned (emailed by ``email_forced_reset``; shown once to the actor when email is off).
-    Recorded in the audit log of the account(s) concerned."""
+def _authorize_force(session: Session, actor: User, user_id: int, account_id: int | None) -> tuple[User, list[int]]:
+    """The user whose password an owner (of ``account_id``) or a platform admin may reset, and
+    the accounts whose audit logs record it."""
     if account_id is not None:
         accounts.authorize_account(session=session, user=actor, account_id=account_id, permission=Permission.OWN)
         member = session.exec(select(Membership.id).where(Membership.account_id == account_id,
@@ -109,15 +107,38 @@ def force_reset(*, session: Session, actor: User, user_id: int, account_id: int 
     target = session.get(User, int(user_id))
     if target is None:
         raise NotFound("User not found.")
-    target.password_hash = accounts.hash_password(secrets.token_urlsafe(32))  # nobody knows it
+    return target, audit_accounts
+
+
+def _replace_password(session: Session, actor: User, target: User, audit_accounts: list[int], password: str) -> None:
+    target.password_hash = accounts.hash_password(password)
     session.add(target)
     _close_links(session, target.id)
     _end_sessions(session, target.id)
-    token = _new_link(session, target, forced_by=actor)
     for aid in audit_accounts:
         audit.record(session=session, account_id=aid, actor=actor, action="password_reset_forced",
                      target=target.email)
-    return token
+
+
+def force_reset(*, session: Session, actor: User, user_id: int, account_id: int | None = None) -> str:
+    """An owner (of ``account_id``, which the user belongs to) or a platform admin (any user; no
+    account needed) forces a reset: the old password stops working, every session ends, and a new
+    link is returned (emailed by ``email_forced_reset``; shown once to the actor when email is off).
+    Recorded in the audit log of the account(s) concerned."""
+    target, audit_accounts = _authorize_force(session, actor, user_id, account_id)
+    _replace_password(session, actor, target, audit_accounts, secrets.token_urlsafe(32))  # nobody knows it
+    return _new_link(session, target, forced_by=actor)
+
+
+def force_new_password(*, session: Session, actor: User, user_id: int) -> str:
+    """A platform admin (from the command line) gives a user a new random password and is shown it
+    once: the way back into a superuser whose password nobody has (the demo's is printed only when
+    it is created). The old password stops working and every session ends, as with a forced reset."""
+    target, audit_accounts = _authorize_force(session, actor, user_id, None)
+    password = secrets.token_urlsafe(18)
+    _replace_password(session, actor, target, audit_accounts, password)
+    session.flush()
+    return password
 
 
 def email_forced_reset(*, email: str, token: str) -> bool:

@@ -10,17 +10,18 @@ from igny8_app.services import accounts, throttle
 
 def sign_in(*, email: str, password: str, ip: str) -> str:
     """Return a new session token, or raise Unauthenticated / RateLimited with a user-facing message."""
-    wait = throttle.is_throttled(email, ip)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        raise RateLimited(f"Too many failed attempts. Try again in about {minutes} minute(s).")
+    attempt = throttle.begin(email, ip)  # counted before the password is checked
+    if attempt.wait_s:
+        raise RateLimited(throttle.refused_message(attempt.wait_s))
     try:
         with write_session() as s:
             _, token = accounts.login(session=s, email=email, password=password)
     except Unauthenticated:
-        throttle.record_failure(email, ip)
+        raise  # a failed attempt stays counted for the window
+    except Exception:
+        throttle.refund(attempt, clear_email=False)  # not a wrong password (e.g. the database is down)
         raise
-    throttle.clear(email)
+    throttle.refund(attempt)
     return token
 
 
