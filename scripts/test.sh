@@ -2,7 +2,8 @@
 # Run the test suite: bash scripts/test.sh [pytest args...]
 #
 #   1. scripts/setup.sh                  (venv, bun, redis-server binary, db upgrade)
-#   2. Debian chromium if /usr/bin/chromium is missing (browser tests; never `playwright install`)
+#   2. Debian chromium if /usr/bin/chromium is missing (browser tests; never `playwright install`),
+#      and poppler-utils if pdftotext is missing (the invoice PDF tests read the PDFs' text)
 #   3. python -m pytest tests -q "$@"
 #
 # Tests start their own redis-server on a free port (tests/conftest.py), so no
@@ -21,5 +22,7 @@ command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 # Browser tests drive Debian's chromium through Playwright (executable_path).
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$CHROMIUM_PATH" ] || apt_install chromium
+# Invoice tests read the PDFs' text with poppler's pdftotext (tests/pdf_text.py).
+command -v pdftotext >/dev/null 2>&1 || apt_install poppler-utils
 
 exec python -m pytest tests -q "$@"
