@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run IGNY8 locally: one command from a fresh clone to a working app.
 #
-#   1. scripts/setup.sh                 (venv, bun, redis-server, db upgrade)
+#   1. scripts/setup.sh                 (venv from requirements.lock, bun, redis-server, db upgrade)
 #   2. Redis at $REDIS_URL              (starts redis-server if it is local and down)
 #   3. frontend build                   (cached: only when app sources changed)
 #   4. $IGNY8_WORKERS RQ workers        (python -m igny8_app.cli worker; each also runs the

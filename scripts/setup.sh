@@ -2,13 +2,17 @@
 # Install everything the app needs, idempotently. A second run is quick: each
 # step is skipped when its inputs have not changed since it last succeeded.
 #
-#   1. .venv with requirements.txt   (re-installed only when requirements.txt changes)
+#   1. .venv from the hashed lock    (re-installed only when the lock changes): requirements.lock,
+#      or requirements-dev.lock (runtime + test tools) with --dev, as scripts/test.sh does
 #   2. bun from the npm registry     (npm ci only when package-lock.json changes)
 #   3. redis-server                   (apt-get only if no binary AND no Redis at REDIS_URL)
 #   4. database schema               (python -m igny8_app.cli db upgrade)
 #
-# Usage: bash scripts/setup.sh
+# Usage: bash scripts/setup.sh [--dev]
+# The locks are generated from requirements*.txt by scripts/lock.sh (never edited by hand).
 set -euo pipefail
+lock=requirements.lock
+[ "${1:-}" = "--dev" ] && lock=requirements-dev.lock
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$IGNY8_ROOT/scripts/lib.sh"
 cd "$IGNY8_ROOT"
@@ -19,13 +23,15 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $py ($("$py" --version 2>&1))"
   "$py" -m venv .venv
 fi
-req_hash="$(sha256 requirements.txt)"
 req_stamp=.venv/.igny8-requirements.sha256
-if [ "$(cat "$req_stamp" 2>/dev/null)" != "$req_hash" ]; then
+req_hash="$(sha256 "$lock")"
+# A venv installed from the dev lock already holds the runtime lock (tests/unit/test_requirements_lock.py).
+if [ "$(cat "$req_stamp" 2>/dev/null)" != "$req_hash" ] \
+   && ! { [ "$lock" = requirements.lock ] && [ "$(cat "$req_stamp" 2>/dev/null)" = "$(sha256 requirements-dev.lock)" ]; }; then
   mkdir -p "$IGNY8_LOG_DIR"
   pip_log="$IGNY8_LOG_DIR/pip-install.log"
-  log "pip install -r requirements.txt (requirements changed or first run; ~1 min; log: ${pip_log#"$IGNY8_ROOT"/})"
-  if ! python -m pip install --disable-pip-version-check -r requirements.txt >"$pip_log" 2>&1; then
+  log "pip install --require-hashes -r $lock (lock changed or first run; ~1 min; log: ${pip_log#"$IGNY8_ROOT"/})"
+  if ! python -m pip install --disable-pip-version-check --require-hashes -r "$lock" >"$pip_log" 2>&1; then
     grep -v '^WARNING: Location' "$pip_log" | tail -n 30 >&2
     die "pip install failed (full log: $pip_log)"
   fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run the test suite: bash scripts/test.sh [pytest args...]
 #
-#   1. scripts/setup.sh                  (venv, bun, redis-server binary, db upgrade)
-#   2. Debian chromium if /usr/bin/chromium is missing (browser tests; never `playwright install`)
+#   1. scripts/setup.sh --dev            (venv from requirements-dev.lock, bun, redis-server, db upgrade)
+#   2. Debian chromium if /usr/bin/chromium is missing (browser tests; never `playwright install`),
+#      and poppler-utils if pdftotext is missing (the invoice PDF tests read the PDFs' text)
 #   3. python -m pytest tests -q "$@"
 #
 # Tests start their own redis-server on a free port (tests/conftest.py), so no
@@ -13,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$IGNY8_ROOT/scripts/lib.sh"
 cd "$IGNY8_ROOT"
 
-bash scripts/setup.sh
+bash scripts/setup.sh --dev   # the dev lock: runtime + test tools
 
 # setup.sh skips redis-server when a Redis is already reachable; tests need the binary.
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
@@ -21,5 +22,7 @@ command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 # Browser tests drive Debian's chromium through Playwright (executable_path).
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$CHROMIUM_PATH" ] || apt_install chromium
+# Invoice tests read the PDFs' text with poppler's pdftotext (tests/pdf_text.py).
+command -v pdftotext >/dev/null 2>&1 || apt_install poppler-utils
 
 exec python -m pytest tests -q "$@"

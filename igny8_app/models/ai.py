@@ -13,7 +13,7 @@ from igny8_app.models.base import JSON, UTCDateTime, utcnow
 
 class AccountAISettings(SQLModel, table=True):
     """An account's AI provider settings over the environment's. Empty strings mean 'the server
-    default'. The API key is stored encrypted (Fernet, key derived from SECRET_KEY); only its last
+    default'. The API key is stored encrypted (services/crypto.py, HKDF of SECRET_KEY); only its last
     4 characters are ever shown back."""
 
     __tablename__ = "account_ai_settings"

@@ -1,24 +1,23 @@
 """Per-account AI settings: which provider an account's runs use, and its overrides of the
 environment's OpenAI-compatible settings (base URL, API key, models) and of the prompts.
 
-The API key is stored encrypted (Fernet; the key is derived from SECRET_KEY) and is never shown
-back: views carry only its last 4 characters. Empty fields mean "the server default" (the
+The API key is stored encrypted (services/crypto.py: Fernet, key derived from SECRET_KEY by
+HKDF) and is never shown back: views carry only its last 4 characters. Empty fields mean "the server default" (the
 environment: AI_PROVIDER, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL_*)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import logging
 import re
 from typing import Any
 from urllib.parse import urlparse
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session
 
 from igny8_app.ai.base import PROVIDERS, AIProvider, get_provider
 from igny8_app.db import read_session
 from igny8_app.models import AccountAISettings, utcnow
+from igny8_app.services import crypto
 from igny8_app.services import prompts as prompt_service
 from igny8_app.services.billing_profile import FieldErrors
 from igny8_app.settings import get_ai_settings, get_settings
@@ -30,15 +29,11 @@ MODEL_LABELS = {"clustering": "Clustering model", "ideas": "Ideas model", "conte
 _MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,119}$")
 MAX_KEY = 500
 CHECK_ATTEMPTS = 1
-
-
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(("igny8-ai-settings:" + get_settings().secret_key).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+log = logging.getLogger(__name__)
 
 
 def encrypt_key(key: str) -> str:
-    return _fernet().encrypt(key.encode()).decode()
+    return crypto.encrypt(crypto.AI_API_KEY, key)
 
 
 def decrypt_key(token: str) -> str:
@@ -46,8 +41,9 @@ def decrypt_key(token: str) -> str:
     if not token:
         return ""
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
+        return crypto.decrypt(crypto.AI_API_KEY, token)
+    except crypto.DecryptionError as exc:
+        log.warning("%s", exc)
         return ""
 
 

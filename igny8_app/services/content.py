@@ -12,10 +12,10 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import sqlalchemy as sa
+from markdownify import ATX, markdownify
 from sqlmodel import Session, select
 
 from igny8_app.ai.html import META_DESCRIPTION_MAX, META_TITLE_MAX, count_words, sanitize_html
@@ -207,54 +207,12 @@ def export_html(article: Article, *, image_src: dict[int, str] | None = None) ->
     return "\n".join(parts)
 
 
-class _Markdown(HTMLParser):
-    """Markdown for the article tag set (h2/h3/p/ul/li/strong/em); other tags keep their text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
-        self.buf: list[str] = []
-        self.prefix = ""
-
-    def _flush(self) -> None:
-        text = " ".join("".join(self.buf).split())
-        if text:
-            self.blocks.append(self.prefix + text)
-        self.buf, self.prefix = [], ""
-
-    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
-        if tag in ("h2", "h3", "p", "li", "ul"):
-            self._flush()
-            self.prefix = {"h2": "## ", "h3": "### ", "li": "- "}.get(tag, "")
-        elif tag == "strong":
-            self.buf.append("**")
-        elif tag == "em":
-            self.buf.append("*")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("h2", "h3", "p", "li", "ul"):
-            self._flush()
-        elif tag == "strong":
-            self.buf.append("**")
-        elif tag == "em":
-            self.buf.append("*")
-
-    def handle_data(self, data: str) -> None:
-        self.buf.append(re.sub(r"([\\`*_\[\]#])", r"\\\1", data))
-
-
 def html_to_markdown(html: str) -> str:
-    parser = _Markdown()
-    parser.feed(sanitize_html(html))
-    parser.close()
-    parser._flush()
-    out: list[str] = []
-    for block in parser.blocks:
-        # list items sit together; everything else is separated by a blank line
-        if out and not (block.startswith("- ") and out[-1].startswith("- ")):
-            out.append("")
-        out.append(block)
-    return "\n".join(out) + "\n"
+    """Markdown of the sanitised article HTML (markdownify): ATX headings, '-' bullets, '*'/'**'
+    emphasis; characters that Markdown would read as syntax are escaped."""
+    md = markdownify(sanitize_html(html), heading_style=ATX, bullets="-", strong_em_symbol="*",
+                     escape_misc=True)
+    return md.strip("\n") + "\n"
 
 
 def export_markdown(article: Article, *, image_src: dict[int, str] | None = None) -> str:

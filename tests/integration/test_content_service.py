@@ -153,6 +153,15 @@ def test_markdown_and_html_export(world):
     assert svc.html_to_markdown("<p>a*b <em>c</em></p><h3>Sub</h3>") == "a\\*b *c*\n\n### Sub\n"
 
 
+
+def test_markdown_export_handles_what_the_hand_written_converter_got_wrong():
+    # emphasis with inner spaces stays emphasis (not "** soil **", which Markdown renders literally)
+    assert svc.html_to_markdown("<p>Good<strong> soil </strong>is</p>") == "Good **soil** is\n"
+    # nested lists keep their nesting
+    assert svc.html_to_markdown("<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>") == "- a\n  - b\n- c\n"
+    # text that looks like Markdown block syntax stays text
+    assert svc.html_to_markdown("<p>1. Not a list</p><p>- nor this</p>") == "1\\. Not a list\n\n\\- nor this\n"
+
 def test_run_zip(world):
     with dbmod.read_session() as s:
         path = svc.run_zip(session=s, site_id=world["site"], run_id="run-a")

@@ -16,7 +16,9 @@ from igny8_app.domain.enums import InvoiceStatus
 from igny8_app.domain.errors import Conflict, NotFound
 from igny8_app.models import Account, CreditTransaction, Invoice
 from igny8_app.services import billing, invoices
+from igny8_app.services.invoice_pdf import render_invoice_pdf
 from tests.factories import make_account
+from tests.pdf_text import pdf_text, row
 
 LINE = [rules.Line("Custom work", 2, 1_250)]
 
@@ -143,3 +145,45 @@ def test_other_accounts_invoice_is_not_found(db):
     with dbmod.write_session() as s:
         with pytest.raises(NotFound):
             invoices.transition(session=s, invoice_id=inv.id, target="void", account_id=b)
+
+
+def _taxed_invoice_pdf_text(aid: int) -> tuple[str, str]:
+    lines = [rules.Line("Content credits pack", 3, 1_900), rules.Line("Onboarding session", 1, 12_500)]
+    with dbmod.write_session() as s:
+        inv = invoices.create_invoice(session=s, account_id=aid, lines=lines, credits=3_000)
+        inv.tax_cents, inv.total_cents = 3_640, inv.subtotal_cents + 3_640  # 20% VAT as a taxed invoice says
+        number = inv.number
+        s.add(inv)
+    with dbmod.read_session() as s:
+        view = invoices.get_invoice(session=s, invoice_id=inv.id, account_id=aid)
+        return number, pdf_text(render_invoice_pdf(view))
+
+
+def test_invoice_pdf_says_the_number_lines_totals_and_billing_details(db):
+    aid = _account(name="Alpha Co", company="Acme GmbH", address="Hauptstrasse 5\n10115 Berlin", country="DE",
+                   tax_id="DE123456789", billing_email="ap@acme.example")
+    number, text = _taxed_invoice_pdf_text(aid)
+    assert number in text and "INVOICE" in text and "PENDING" in text
+    # the lines: description, quantity, unit price, amount on one row each
+    assert row("Content credits pack", "3", "$19.00", "$57.00").search(text), text
+    assert row("Onboarding session", "1", "$125.00", "$125.00").search(text), text
+    # the totals
+    assert row("Subtotal", "$182.00").search(text), text
+    assert row("Tax", "$36.40").search(text), text
+    assert row("Total", "$218.40").search(text), text
+    # who is billed: the snapshot of the billing profile, and the account name
+    for detail in ("Acme GmbH", "Account: Alpha Co", "Hauptstrasse 5", "10115 Berlin", "DE",
+                   "Tax ID: DE123456789", "ap@acme.example", "CREDITS", "3,000"):
+        assert detail in text, (detail, text)
+
+
+def test_the_pdf_text_check_catches_a_wrong_total(db, monkeypatch):
+    """The assertions above are not vacuous: a PDF that prints the subtotal as the total fails them."""
+    from igny8_app.services import invoice_pdf
+
+    real = invoice_pdf.format_money
+    monkeypatch.setattr(invoice_pdf, "format_money", lambda cents, cur="USD": real(cents + (cents == 21_840), cur))
+    aid = _account(name="Alpha Co")
+    _, text = _taxed_invoice_pdf_text(aid)
+    assert row("Subtotal", "$182.00").search(text)
+    assert not row("Total", "$218.40").search(text) and row("Total", "$218.41").search(text), text
