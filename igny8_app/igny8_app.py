@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from igny8_app.api.admin_routes import routes as admin_routes
 from igny8_app.api.auth_routes import routes as auth_routes
 from igny8_app.api.billing_routes import routes as billing_routes
+from igny8_app.api.body_limit import limit_bodies
 from igny8_app.api.files import routes as file_routes
 from igny8_app.api.media_routes import routes as media_routes
 from igny8_app.api.automation_routes import routes as automation_routes
@@ -34,7 +35,9 @@ from igny8_app.state import SessionState
 api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,
                         *file_routes, *media_routes, *system_routes])
 
-app = rx.App(api_transformer=api)  # theme: RadixThemesPlugin in rxconfig.py
+# api mounts Reflex's own app (/_upload, /_event, /ping…) under our routes; limit_bodies then wraps
+# both, so no request body anywhere is read past its limit (api/body_limit.py).
+app = rx.App(api_transformer=[api, limit_bodies])  # theme: RadixThemesPlugin in rxconfig.py
 
 
 def index() -> rx.Component:

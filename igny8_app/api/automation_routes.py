@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from igny8_app.api.body_limit import API_BODY_BYTES
 from igny8_app.api.common import bearer_token, error_response
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import Conflict, DomainError, ValidationError
@@ -194,7 +195,7 @@ def _dispatch(token: str | None, params: QueryParams, permission: Permission,
     return result if isinstance(result, tuple) else (200, result)
 
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = API_BODY_BYTES  # defense in depth: BodyLimit refuses larger bodies before they are read
 
 
 async def _json_body(request: Request) -> Any:

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from igny8_app.api import openapi_billing as doc
+from igny8_app.api.body_limit import API_BODY_BYTES
 from igny8_app.api.common import bearer_token, error_response
 from igny8_app.api.files import invoice_pdf_bytes, pdf_response, usage_csv_response
 from igny8_app.db import read_session, write_session
@@ -32,7 +33,7 @@ from igny8_app.services import accounts, billing, billing_profile, invoices, pay
 
 PREFIX = "/api/v1/billing"
 MAX_ID = doc.MAX_ID
-MAX_BODY_BYTES = 64 * 1024  # the largest body these endpoints take is a few hundred bytes
+MAX_BODY_BYTES = API_BODY_BYTES  # defense in depth: BodyLimit refuses larger bodies before they are read
 _DIGITS = re.compile("[0-9]{1,10}")  # ASCII only: str.isdigit() also takes '²' and '٣', which int() refuses
 _ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

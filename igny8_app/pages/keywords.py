@@ -17,6 +17,9 @@ from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
 from igny8_app.services import keywords as kw_service
 from igny8_app.settings import MAX_IMPORT_BYTES
+
+TOO_LARGE = f"The file is larger than {MAX_IMPORT_BYTES // 1_048_576} MB; nothing was imported."
+REFUSED = f"Choose one .csv or .txt file of at most {MAX_IMPORT_BYTES // 1_048_576} MB; nothing was imported."
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 STATUS_OPTIONS = ["all", "new", "mapped", "failed"]
@@ -141,6 +144,14 @@ class KeywordsState(SessionState):
             self.import_error_count = 0
 
     @rx.event
+    def reject_file(self):
+        """The browser refused the file: over max_size (the server's body limit would cut it off with
+        a bare 413), not a CSV, or several. No arguments: the rejections hold the File, which the
+        websocket would carry whole."""
+        self.import_summary, self.import_errors, self.import_error_count = {}, [], 0
+        self.import_fatal = REFUSED
+
+    @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):
         """Receive the CSV, check who is asking, then import in the background with progress."""
         if self.importing:
@@ -156,7 +167,7 @@ class KeywordsState(SessionState):
         self.import_summary, self.import_errors, self.import_fatal = {}, [], ""
         self.import_error_count = 0
         if len(data) > MAX_IMPORT_BYTES:
-            self.import_fatal = f"The file is larger than {MAX_IMPORT_BYTES // 1_048_576} MB; nothing was imported."
+            self.import_fatal = TOO_LARGE
             return
         self.importing = True
         self.import_done, self.import_total, self.import_phase = 0, 0, "Checking the file…"
@@ -349,6 +360,8 @@ def _import_dialog() -> rx.Component:
                 id="csv",
                 accept={"text/csv": [".csv"], "text/plain": [".txt"]},
                 max_files=1,
+                max_size=MAX_IMPORT_BYTES,
+                on_drop_rejected=KeywordsState.reject_file,
                 multiple=False,
                 disabled=KeywordsState.importing,
                 on_drop=KeywordsState.handle_upload(rx.upload_files(upload_id="csv")),

@@ -39,6 +39,7 @@ class SystemState(SessionState):
     locks: list[dict[str, Any]] = []
     next_runs: list[dict[str, Any]] = []
     health: dict[str, Any] = {}
+    health_checks: list[dict[str, str]] = []  # the checks' details (error texts), for admins only
     confirm_site: int = 0
     updated: str = ""
     _gen: int = 0
@@ -61,6 +62,8 @@ class SystemState(SessionState):
         now = utcnow()
         data = system.overview()
         _, self.health = system.health()
+        self.health_checks = [{"part": k, "ok": "yes" if v == "ok" else "no", "detail": v}
+                              for k, v in self.health["checks"].items()]
         self.workers = [{**w, "run_id": (w["run"] or {}).get("run_id", ""), "run_site": (w["run"] or {}).get("site", ""),
                          "beat_ago": _ago(w["last_heartbeat"], now)} for w in data["workers"]]
         self.queue = data["queues"][0]
@@ -200,6 +203,19 @@ def _workers() -> rx.Component:
     )
 
 
+def _health() -> rx.Component:
+    """Each health check with what failed: the text /api/v1/health keeps from anonymous callers."""
+    return _card(
+        "Health checks",
+        _table(["Part", "Status"], S.health_checks, lambda c: rx.table.row(
+            rx.table.cell(rx.hstack(rx.icon(rx.cond(c["ok"] == "yes", "circle-check", "circle-alert"), size=14,
+                                            color=rx.cond(c["ok"] == "yes", "var(--green-10)", "var(--red-10)")),
+                                    rx.text(c["part"]), spacing="1", align="center")),
+            rx.table.cell(rx.text(c["detail"], size="1", font_family="monospace")),
+        ), "health-table"),
+    )
+
+
 def _beats() -> rx.Component:
     return _card(
         "Periodic tasks",
@@ -303,6 +319,7 @@ def system_page() -> rx.Component:
                     stat_card("Failed jobs", S.queue["failed"].to_string(), "triangle-alert"),
                     columns="4", spacing="4", width="100%",
                 ),
+                _health(),
                 _workers(),
                 rx.grid(_beats(), _next_runs(), columns="2", spacing="4", width="100%"),
                 _failed(),

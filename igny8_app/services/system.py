@@ -8,6 +8,8 @@ Everything about jobs and workers is read from RQ's own registries and APIs (``W
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +26,8 @@ from igny8_app.services import automation, run_events, scheduler
 
 log = logging.getLogger(__name__)
 FAILED_LIMIT = 50
-HEALTH_TIMEOUT_S = 2
+HEALTH_TIMEOUT_S = 2  # the drivers' connect/statement/socket timeouts of the health check
+HEALTH_DEADLINE_S = 2.5  # the whole check: past it a part is reported down even if its driver still waits
 WORKER_STALE_S = 480  # RQ's default worker TTL (420 s) plus a margin: an idle worker beats that rarely
 
 
@@ -151,37 +154,108 @@ def overview() -> dict[str, Any]:
             "locks": site_locks(), "next_runs": scheduler.next_runs(limit=10)}
 
 
+def _error(exc: BaseException) -> str:
+    return f"error: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
+
+
+def _health_engine(url: str) -> sa.Engine:
+    """The health check's own engine: no pool (each probe opens one connection and closes it, so a
+    hung one is never handed to the app) and the driver's own 2 s timeouts."""
+    engine = _HEALTH_ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):  # sqlite3's timeout is its busy timeout: how long a lock is waited for
+            args: dict[str, Any] = {"timeout": HEALTH_TIMEOUT_S, "check_same_thread": False}
+        else:  # libpq's connect_timeout covers the whole connection setup (TCP, TLS, startup, auth)
+            args = {"connect_timeout": HEALTH_TIMEOUT_S}
+        engine = _HEALTH_ENGINES[url] = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+    return engine
+
+
+_HEALTH_ENGINES: dict[str, sa.Engine] = {}
+
+
+def _check_database() -> str:
+    from igny8_app.settings import get_settings
+
+    with _health_engine(get_settings().database_url).connect() as conn:
+        if conn.dialect.name == "sqlite":  # reads the schema page: needs the file's read lock, unlike SELECT 1
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
+        else:
+            conn.exec_driver_sql(f"SET statement_timeout = {HEALTH_TIMEOUT_S * 1000}")
+            conn.exec_driver_sql("SELECT 1").scalar_one()
+    return "ok"
+
+
+def _check_redis() -> tuple[str, str, int]:
+    """(redis, workers, live worker count)."""
+    from redis import Redis
+
+    from igny8_app.settings import get_settings
+
+    # its own client with short timeouts: a load balancer's probe must not hang on a dead host
+    with Redis.from_url(get_settings().redis_url, socket_connect_timeout=HEALTH_TIMEOUT_S,
+                        socket_timeout=HEALTH_TIMEOUT_S) as client:
+        try:
+            client.ping()
+        except Exception as exc:  # noqa: BLE001
+            return _error(exc), "error: unknown (Redis is unreachable)", 0
+        alive = [w for w in workers(client, with_runs=False) if w["alive"]]
+        return "ok", "ok" if alive else "error: no live RQ worker", len(alive)
+
+
+class _Probe:
+    """Runs one check in a daemon thread so the caller can stop waiting at the deadline. While a
+    previous probe of the same check still hangs, no new one starts: at most one stuck thread per check."""
+
+    _running: dict[str, threading.Thread] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, name: str, fn: Any):
+        self.name, self.result, self.error = name, None, None
+        self._done = threading.Event()
+        with self._lock:
+            previous = self._running.get(name)
+            self.busy = previous is not None and previous.is_alive()
+            if not self.busy:
+                thread = self._running[name] = threading.Thread(target=self._run, args=(fn,), daemon=True,
+                                                                name=f"igny8-health-{name}")
+                thread.start()
+
+    def _run(self, fn: Any) -> None:
+        try:
+            self.result = fn()
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            self.error = _error(exc)
+        finally:
+            self._done.set()
+
+    def wait(self, deadline: float) -> Any:
+        """fn's result, or the error text when it raised, hung past the deadline or is still hung."""
+        if self.busy:
+            return f"error: the previous {self.name} check has not answered yet"
+        if not self._done.wait(max(0.0, deadline - time.monotonic())):
+            return f"error: no answer within {HEALTH_DEADLINE_S:g} s"
+        return self.error if self.error is not None else self.result
+
+
 def health() -> tuple[bool, dict[str, Any]]:
-    """Database, Redis and workers: (healthy, report). Each check says 'ok' or what failed."""
-    checks: dict[str, str] = {}
-    worker_count = 0
-    try:
-        with read_session() as s:
-            s.execute(sa.text("SELECT 1")).scalar_one()
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        checks["database"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-    try:
-        from redis import Redis
-
-        from igny8_app.settings import get_settings
-
-        # its own client with short timeouts: a load balancer's probe must not hang on a dead host
-        with Redis.from_url(get_settings().redis_url, socket_connect_timeout=HEALTH_TIMEOUT_S,
-                            socket_timeout=HEALTH_TIMEOUT_S) as client:
-            try:
-                client.ping()
-            except Exception as exc:  # noqa: BLE001
-                checks["redis"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-                checks["workers"] = "error: unknown (Redis is unreachable)"
-            else:
-                checks["redis"] = "ok"
-                alive = [w for w in workers(client, with_runs=False) if w["alive"]]
-                worker_count = len(alive)
-                checks["workers"] = "ok" if alive else "error: no live RQ worker"
-    except Exception as exc:  # noqa: BLE001 - e.g. a malformed REDIS_URL
-        checks.setdefault("redis", f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
-        checks.setdefault("workers", "error: unknown")
+    """Database, Redis and workers: (healthy, report). Each check says 'ok' or what failed, in detail
+    (for admins: the System page). The database and Redis are checked at the same time, each with
+    2 s driver timeouts and an overall deadline, so a hung server costs at most ~2.5 s."""
+    deadline = time.monotonic() + HEALTH_DEADLINE_S
+    db_probe, redis_probe = _Probe("database", _check_database), _Probe("redis", _check_redis)
+    checks: dict[str, str] = {"database": db_probe.wait(deadline)}
+    redis_result = redis_probe.wait(deadline)
+    if isinstance(redis_result, tuple):
+        checks["redis"], checks["workers"], worker_count = redis_result
+    else:  # a malformed REDIS_URL, a hang past the deadline
+        checks["redis"], checks["workers"], worker_count = redis_result, "error: unknown", 0
     failing = [k for k, v in checks.items() if v != "ok"]
     return not failing, {"status": "ok" if not failing else "unhealthy", "failing": failing, "checks": checks,
                          "workers": worker_count}
+
+
+def public_health(report: dict[str, Any]) -> dict[str, Any]:
+    """What anonymous callers (load balancers) see: which part failed, never why. Error texts name
+    hosts, ports and users; admins read them on the System page."""
+    return {**report, "checks": {k: "ok" if v == "ok" else "down" for k, v in report["checks"].items()}}

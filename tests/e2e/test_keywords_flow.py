@@ -102,3 +102,16 @@ def test_viewer_sees_keywords_but_cannot_change_them(live_app, page):
     page.goto(f"{live_app.url}/billing")                  # …and the server refuses it when typed in
     expect(page.locator("#billing-denied")).to_be_visible()
     shot(page, "06-viewer-billing-denied")
+
+
+def test_a_file_over_the_limit_gets_a_clear_message_not_a_silent_413(live_app, page, tmp_path):
+    """A CSV past 10 MB is refused in the browser (the upload's max_size) with the page's message;
+    the server's body limit (11 MiB on /_upload) would otherwise cut it off with a bare 413."""
+    ui_login(page, live_app.url, *live_app.creds("owner"))
+    big = tmp_path / "big.csv"
+    line = b"some long tail keyword phrase for the size test,10,,\n"
+    big.write_bytes(b"keyword,volume,difficulty,intent\n" + line * (12 * 1024 * 1024 // len(line)))
+    page.click("#import-open")
+    page.locator("input[type=file]").set_input_files(str(big))
+    expect(page.locator("#import-fatal")).to_contain_text("at most 10 MB; nothing was imported", timeout=20_000)
+    page.keyboard.press("Escape")

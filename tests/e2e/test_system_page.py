@@ -30,6 +30,10 @@ def test_superuser_sees_workers_heartbeats_and_deletes_a_failed_job(live_app, li
     page.click("#admin-nav >> text=System")
     page.wait_for_url("**/admin/system")
     expect(page.locator("#health-badge")).to_have_text("healthy")
+    # each check and its detail (for admins; /api/v1/health tells anonymous callers only ok/down)
+    expect(page.locator("#health-table tbody tr")).to_have_count(3)
+    for part in ("database", "redis", "workers"):
+        expect(page.locator("#health-table tbody tr", has_text=part)).to_contain_text("ok")
     expect(page.locator("#workers-table tbody tr")).to_have_count(2)
     expect(page.locator("#beats-table")).to_contain_text("scheduler")
     expect(page.locator("#beats-table tbody tr").first).not_to_contain_text("none recently")
