@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from tests import probe_recipes as pr
-from tests.probe_support import HANDLERS, Fingerprint, barrier, diff, leaks, secret_markers, send
+from tests.probe_support import HANDLERS, barrier, diff, leaks, send
 from tests.ws_client import ReflexClient
 
 _UI = "sets UI-only vars of the caller's own state (a dialog, a form field, a filter, a page)"
@@ -163,6 +163,14 @@ def forged_pass(live_app, v: dict, who: str, cookie: str | None, actor: int | No
     return changed, client
 
 
+def test_the_set_up_is_what_the_probe_claims(victim):
+    v = victim
+    assert v["contents"] and v["notification"] != 999_999 and len(v["failed_jobs"]) == 2, v
+    assert {"AI key ciphertext", "AI key"} <= set(v["secrets"]), sorted(v["secrets"])
+    assert re.fullmatch(r"[A-Za-z0-9_\-]{20,}", v["invite_token"]) and v["reset_token"], v
+    assert json.dumps(v["config_form"])
+
+
 @pytest.mark.parametrize("who", ["anonymous", "rival", "viewer", "editor"])
 def test_forged_events_change_nothing_and_leak_nothing(live_app, victim, who):
     cookie = None if who == "anonymous" else victim["cookies"][who]
@@ -222,11 +230,3 @@ def test_every_mutating_handler_changes_data_for_its_legitimate_identity(live_ap
             f"{who}: valid payloads that changed nothing: {unchanged}; received {leaked}"
     finally:
         client.close()
-
-
-def test_the_set_up_is_what_the_probe_claims(victim):
-    v = victim
-    assert v["contents"] and v["notification"] != 999_999 and len(v["failed_jobs"]) == 2, v
-    assert {"AI key ciphertext", "AI key"} <= set(v["secrets"]), sorted(v["secrets"])
-    assert re.fullmatch(r"[A-Za-z0-9_\-]{20,}", v["invite_token"]) and v["reset_token"], v
-    assert json.dumps(v["config_form"])
