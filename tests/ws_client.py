@@ -59,8 +59,10 @@ class ReflexClient:
                 self._cv.wait(0.05)
         return self.deltas[start:]
 
-    def all_text(self) -> str:
-        return json.dumps(self.deltas)
+    def all_text(self, start: int = 0) -> str:
+        """Every update received (from index ``start`` on), as one JSON text to search."""
+        with self._cv:
+            return json.dumps(self.deltas[start:])
 
     def close(self) -> None:
         self.sio.disconnect()
