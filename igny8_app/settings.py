@@ -33,6 +33,22 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+DEFAULT_EMAIL_RETRY_INTERVALS_S = (10, 60, 300)
+MAX_EMAIL_RETRIES = 20
+
+
+def _seconds_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole seconds (``"10,60,300"``); unset or blank: ``default``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    parts = [p.strip() for p in raw.split(",")]
+    if any(not p.isdigit() for p in parts) or len(parts) > MAX_EMAIL_RETRIES:
+        raise RuntimeError(f"{name} must be 1 to {MAX_EMAIL_RETRIES} comma-separated whole numbers of seconds "
+                           f"(e.g. 10,60,300), got {raw!r}")
+    return tuple(int(p) for p in parts)
+
+
 def _secret_key(data_dir: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept in the data folder."""
     key = os.environ.get("SECRET_KEY")
@@ -69,6 +85,13 @@ class Settings:
     retention_days: int = 90  # run logs/traces and orphaned media older than this are pruned
     retention_interval_s: int = 3600  # how often the retention job runs
     sqlite_busy_timeout_s: int = 60  # how long a SQLite writer waits for the write lock
+    #: IGNY8_EMAIL_RETRY_INTERVALS_S: the waits before the 1st, 2nd, ... retry of a failed email job
+    #: (so as many retries as values); fixed into each job when it is queued. RQ's scheduler, which
+    #: runs inside the workers, puts a waiting retry back on the queue.
+    email_retry_intervals_s: tuple[int, ...] = DEFAULT_EMAIL_RETRY_INTERVALS_S
+    #: IGNY8_SMTP_CA_FILE: a PEM bundle of CAs the SMTP client trusts instead of the system store
+    #: (a private relay's CA). Certificates are always verified; empty: the system store.
+    smtp_ca_file: str = ""
     media_dir: Path = field(init=False)
     runs_dir: Path = field(init=False)
 
@@ -104,6 +127,8 @@ def get_settings() -> Settings:
         retention_days=max(1, _int("IGNY8_RETENTION_DAYS", 90)),
         retention_interval_s=max(60, _int("IGNY8_RETENTION_INTERVAL_S", 3600)),
         sqlite_busy_timeout_s=max(1, _int("IGNY8_SQLITE_BUSY_TIMEOUT_S", 60)),
+        email_retry_intervals_s=_seconds_list("IGNY8_EMAIL_RETRY_INTERVALS_S", DEFAULT_EMAIL_RETRY_INTERVALS_S),
+        smtp_ca_file=(os.environ.get("IGNY8_SMTP_CA_FILE") or "").strip(),
     )
 
 
