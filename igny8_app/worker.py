@@ -98,7 +98,7 @@ def _work_through_outages(*, burst: bool, name: str | None) -> bool:
         log.info("Redis is back; registering the worker again")
 
 
-REDIS_PROBE_TIMEOUT_S = 0.7
+REDIS_PROBE_TIMEOUT_S = 0.5
 SCHEDULER_JOIN_TIMEOUT_S = 0.5
 
 
@@ -122,7 +122,7 @@ class Igny8Worker(Worker):
                     os.killpg(os.getpgid(self.horse_pid), signal.SIGKILL)
                 except OSError:
                     pass
-            self._stop_scheduler_process()
+            self._stop_scheduler_process(at_once=True)
             raise SystemExit(0)
         return super().request_stop(signum, frame)
 
@@ -134,14 +134,15 @@ class Igny8Worker(Worker):
     def stop_scheduler(self) -> None:
         self._stop_scheduler_process()
 
-    def _stop_scheduler_process(self) -> None:
+    def _stop_scheduler_process(self, *, at_once: bool = False) -> None:
         """RQ joins its scheduler process without a limit; a scheduler stuck on a frozen Redis
-        would hold the stop for ever. TERM, a short wait, then KILL (its lock simply expires)."""
+        would hold the stop for ever. TERM, a short wait, then KILL (its lock simply expires);
+        cut off from Redis it cannot release anything anyway: KILL at once."""
         process = getattr(self.scheduler, "_process", None) if self.scheduler else None
         if process is None or not process.pid:
             return
         try:
-            os.kill(process.pid, signal.SIGTERM)
+            os.kill(process.pid, signal.SIGKILL if at_once else signal.SIGTERM)
         except OSError:
             return
         process.join(SCHEDULER_JOIN_TIMEOUT_S)
