@@ -28,9 +28,6 @@ def enqueue_run_job(run_pk: int) -> None:
                         failure_ttl=FAILURE_TTL_S, description=f"automation run {run_pk}")
 
 
-EMAIL_RETRY_INTERVALS_S = [10, 60, 300]
-
-
 def send_email(to: str, subject: str, body: str) -> None:
     """Deliver one email through SMTP (retried by RQ; a failure never touches the caller)."""
     from igny8_app.services.mailer import deliver
@@ -38,10 +35,16 @@ def send_email(to: str, subject: str, body: str) -> None:
     deliver(to=to, subject=subject, body=body)
 
 
-def enqueue_email(*, to: str, subject: str, body: str) -> None:
+def enqueue_email(*, to: str, subject: str, body: str):  # noqa: ANN201 - an rq Job
+    """Queue one email with a delayed retry per IGNY8_EMAIL_RETRY_INTERVALS_S. RQ keeps a waiting
+    retry in the queue's ScheduledJobRegistry; RQ's scheduler, which the workers run
+    (``worker.work(with_scheduler=True)``), puts it back on the queue when it is due. After the
+    last retry the job stays in the FailedJobRegistry (System page)."""
     from rq import Retry
 
-    get_queue().enqueue(send_email, to, subject, body, job_timeout=60, result_ttl=RESULT_TTL_S,
-                        failure_ttl=FAILURE_TTL_S, retry=Retry(max=len(EMAIL_RETRY_INTERVALS_S),
-                                                               interval=EMAIL_RETRY_INTERVALS_S),
-                        description=f"email to {to}")
+    from igny8_app.settings import get_settings
+
+    intervals = list(get_settings().email_retry_intervals_s)
+    return get_queue().enqueue(send_email, to, subject, body, job_timeout=60, result_ttl=RESULT_TTL_S,
+                               failure_ttl=FAILURE_TTL_S, retry=Retry(max=len(intervals), interval=intervals),
+                               description=f"email to {to}")

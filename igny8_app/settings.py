@@ -73,6 +73,22 @@ def demo_mode() -> str:
     raise RuntimeError(f"IGNY8_DEMO must be 1 or 0 (or unset), got {raw!r}")
 
 
+DEFAULT_EMAIL_RETRY_INTERVALS_S = (10, 60, 300)
+MAX_EMAIL_RETRIES = 20
+
+
+def _seconds_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole seconds (``"10,60,300"``); unset or blank: ``default``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    parts = [p.strip() for p in raw.split(",")]
+    if any(not p.isdigit() for p in parts) or len(parts) > MAX_EMAIL_RETRIES:
+        raise RuntimeError(f"{name} must be 1 to {MAX_EMAIL_RETRIES} comma-separated whole numbers of seconds "
+                           f"(e.g. 10,60,300), got {raw!r}")
+    return tuple(int(p) for p in parts)
+
+
 def _secret_key(data_dir: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept in the data folder."""
     key = os.environ.get("SECRET_KEY")
@@ -111,6 +127,13 @@ class Settings:
     sqlite_busy_timeout_s: int = 60  # how long a SQLite writer waits for the write lock
     #: reverse proxies whose X-Forwarded-For names the client (IGNY8_TRUSTED_PROXIES); empty: none
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    #: IGNY8_EMAIL_RETRY_INTERVALS_S: the waits before the 1st, 2nd, ... retry of a failed email job
+    #: (so as many retries as values); fixed into each job when it is queued. RQ's scheduler, which
+    #: runs inside the workers, puts a waiting retry back on the queue.
+    email_retry_intervals_s: tuple[int, ...] = DEFAULT_EMAIL_RETRY_INTERVALS_S
+    #: IGNY8_SMTP_CA_FILE: a PEM bundle of CAs the SMTP client trusts instead of the system store
+    #: (a private relay's CA). Certificates are always verified; empty: the system store.
+    smtp_ca_file: str = ""
     media_dir: Path = field(init=False)
     runs_dir: Path = field(init=False)
 
@@ -147,6 +170,8 @@ def get_settings() -> Settings:
         retention_interval_s=max(60, _int("IGNY8_RETENTION_INTERVAL_S", 3600)),
         sqlite_busy_timeout_s=max(1, _int("IGNY8_SQLITE_BUSY_TIMEOUT_S", 60)),
         trusted_proxies=parse_trusted_proxies(os.environ.get("IGNY8_TRUSTED_PROXIES")),
+        email_retry_intervals_s=_seconds_list("IGNY8_EMAIL_RETRY_INTERVALS_S", DEFAULT_EMAIL_RETRY_INTERVALS_S),
+        smtp_ca_file=(os.environ.get("IGNY8_SMTP_CA_FILE") or "").strip(),
     )
 
 

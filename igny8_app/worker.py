@@ -7,8 +7,12 @@ claims of stale runs)."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
 import time
 
+from redis import Redis
 from rq import Worker
 
 from igny8_app.queue import get_queue, get_redis
@@ -72,19 +76,92 @@ def _work_through_outages(*, burst: bool, name: str | None) -> bool:
     while True:
         worker_name = name if (generation == 0 or not name) else f"{name}-r{generation}"
         try:
-            worker = Worker([get_queue()], connection=get_redis(), name=worker_name)
-            return worker.work(burst=burst, with_scheduler=False)
+            worker = Igny8Worker([get_queue()], connection=get_redis(), name=worker_name)
+            # with_scheduler: RQ's scheduler (a child process, one per queue across all hosts under
+            # RQ's lock) moves delayed retries (enqueue_email) back onto the queue
+            return worker.work(burst=burst, with_scheduler=True)
         except (RedisConnectionError, RedisTimeoutError) as exc:
-            if burst:
-                raise
+            if burst or Igny8Worker.stop_signalled:
+                raise SystemExit(0) if Igny8Worker.stop_signalled else exc
             log.warning("lost the connection to Redis (%s); waiting for it to come back", exc)
         generation += 1
         delay = 0.5
         while True:
             time.sleep(delay)
+            if Igny8Worker.stop_signalled:  # a SIGTERM that found Redis answering again
+                return False
             try:
                 get_redis().ping()
                 break
             except (RedisConnectionError, RedisTimeoutError):
                 delay = min(delay * 2, 30.0)
         log.info("Redis is back; registering the worker again")
+
+
+REDIS_PROBE_TIMEOUT_S = 0.5
+SCHEDULER_JOIN_TIMEOUT_S = 0.5
+
+
+class Igny8Worker(Worker):
+    """RQ's Worker, stoppable by ONE SIGTERM even when Redis is gone (``systemctl stop`` during an
+    outage). With Redis answering, SIGTERM is RQ's warm shutdown (the current job finishes). Cut
+    off from Redis (probed on a fresh connection with a short timeout), there is nothing to
+    report to and no way to record the job: it takes the work horse down (as RQ's cold shutdown
+    does; the run's lease and the watchdog recover the run) and exits at once, without the Redis
+    calls of RQ's teardown that would hang or fail."""
+
+    stop_signalled = False  # class-wide: the outage loop outlives one Worker object
+
+    def request_stop(self, signum, frame):  # noqa: ANN001, ANN201 - RQ's signal handler signature
+        type(self).stop_signalled = True
+        if not _redis_answers(self.connection):
+            self.log.warning("SIGTERM while cut off from Redis: stopping now")
+            self._cut_off = True
+            if self.horse_pid:
+                try:
+                    os.killpg(os.getpgid(self.horse_pid), signal.SIGKILL)
+                except OSError:
+                    pass
+            self._stop_scheduler_process(at_once=True)
+            raise SystemExit(0)
+        return super().request_stop(signum, frame)
+
+    def teardown(self) -> None:
+        if getattr(self, "_cut_off", False):
+            return
+        super().teardown()
+
+    def stop_scheduler(self) -> None:
+        self._stop_scheduler_process()
+
+    def _stop_scheduler_process(self, *, at_once: bool = False) -> None:
+        """RQ joins its scheduler process without a limit; a scheduler stuck on a frozen Redis
+        would hold the stop for ever. TERM, a short wait, then KILL (its lock simply expires);
+        cut off from Redis it cannot release anything anyway: KILL at once."""
+        process = getattr(self.scheduler, "_process", None) if self.scheduler else None
+        if process is None or not process.pid:
+            return
+        try:
+            os.kill(process.pid, signal.SIGKILL if at_once else signal.SIGTERM)
+        except OSError:
+            return
+        process.join(SCHEDULER_JOIN_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
+            process.join(SCHEDULER_JOIN_TIMEOUT_S)
+
+
+def _redis_answers(connection: Redis) -> bool:
+    """Does the Redis server answer a PING within REDIS_PROBE_TIMEOUT_S? A raw socket, not
+    redis-py: its connect retries and health checks would stretch the probe to many seconds. Any
+    reply counts (even -NOAUTH): the server is there. TLS or unix-socket Redis: assume it answers."""
+    kw = connection.connection_pool.connection_kwargs
+    if "path" in kw or "SSL" in connection.connection_pool.connection_class.__name__:
+        return True
+    try:
+        with socket.create_connection((kw.get("host", "localhost"), int(kw.get("port", 6379))),
+                                      timeout=REDIS_PROBE_TIMEOUT_S) as sock:
+            sock.sendall(b"PING\r\n")
+            return bool(sock.recv(64))
+    except OSError:
+        return False

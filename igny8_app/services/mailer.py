@@ -2,9 +2,14 @@
 SMTP server never blocks or fails the request or run that caused the message.
 
 Configuration (read at each call, documented in README "Email"):
-* ``SMTP_URL``: ``smtp://[user:password@]host[:port]`` (plain, upgraded with STARTTLS when the
-  server offers it and ``?starttls=0`` is not given), or ``smtps://…`` (implicit TLS, port 465).
-  Unset: no email is sent (the UI shows invitation and reset links to copy instead).
+* ``SMTP_URL``: ``smtp://[user:password@]host[:port]`` or ``smtps://…`` (implicit TLS, port 465).
+  On ``smtp://`` STARTTLS is used when the server offers it; with credentials it is REQUIRED: a
+  server that does not offer it is refused before any AUTH, so a downgrade (a stripped STARTTLS
+  line) never exposes the password. ``?starttls=0`` is the explicit, unsafe opt-out for a local
+  relay: no TLS, and credentials (if any) go in clear. Unset: no email is sent (the UI shows
+  invitation and reset links to copy instead).
+* ``IGNY8_SMTP_CA_FILE`` (settings.py): CAs to trust instead of the system store. The server's
+  certificate and host name are always verified.
 * ``SMTP_FROM``: the sender, default ``IGNY8 <no-reply@localhost>``.
 """
 
@@ -21,9 +26,15 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from redis.exceptions import RedisError
 
+from igny8_app.settings import get_settings
+
 log = logging.getLogger(__name__)
 DEFAULT_FROM = "IGNY8 <no-reply@localhost>"
 SMTP_TIMEOUT_S = 20
+
+
+class SmtpSecurityError(smtplib.SMTPException):
+    """The connection would not protect the credentials (no STARTTLS offered): nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,21 @@ def build_message(*, to: str, subject: str, body: str, sender: str) -> EmailMess
     return msg
 
 
+def _tls_context() -> ssl.SSLContext:
+    """Verifying context (certificate and host name): the system store, or IGNY8_SMTP_CA_FILE."""
+    ca_file = get_settings().smtp_ca_file
+    if ca_file and not os.path.isfile(ca_file):
+        raise RuntimeError(f"IGNY8_SMTP_CA_FILE {ca_file!r} is not a readable file")
+    return ssl.create_default_context(cafile=ca_file or None)
+
+
+def _starttls_wanted(query: str) -> bool:
+    value = parse_qs(query).get("starttls", ["1"])[0].strip().lower()
+    if value not in ("0", "1"):
+        raise ValueError(f"SMTP_URL: starttls must be 1 (default) or 0 (unsafe: no TLS), got {value!r}")
+    return value == "1"
+
+
 def deliver(*, to: str, subject: str, body: str) -> None:
     """Send now (the RQ job calls this). Raises on SMTP errors so RQ records and retries the job."""
     cfg = mail_settings()
@@ -59,17 +85,21 @@ def deliver(*, to: str, subject: str, body: str) -> None:
     if u.scheme not in ("smtp", "smtps"):
         raise RuntimeError(f"SMTP_URL must start with smtp:// or smtps://, got {u.scheme!r}")
     host = u.hostname or "localhost"
+    starttls = u.scheme == "smtp" and _starttls_wanted(u.query)
     msg = build_message(to=to, subject=subject, body=body, sender=cfg.sender)
     if u.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(host, u.port or 465, timeout=SMTP_TIMEOUT_S,
-                                                context=ssl.create_default_context())
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, u.port or 465, timeout=SMTP_TIMEOUT_S, context=_tls_context())
     else:
         client = smtplib.SMTP(host, u.port or 25, timeout=SMTP_TIMEOUT_S)
     with client:
-        if u.scheme == "smtp" and parse_qs(u.query).get("starttls", ["1"])[0] != "0":
+        if starttls:
             client.ehlo()
             if client.has_extn("starttls"):
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=_tls_context())  # verifies the certificate; raises if it fails
+                client.ehlo()
+            elif u.username:
+                raise SmtpSecurityError(f"SMTP server {host} does not offer STARTTLS: refusing to send the "
+                                        "credentials in clear (use smtps://, or ?starttls=0 for a trusted local relay)")
         if u.username:
             client.login(unquote(u.username), unquote(u.password or ""))
         client.send_message(msg)

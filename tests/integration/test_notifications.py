@@ -151,9 +151,9 @@ def test_failing_smtp_server_never_fails_the_run(team, sink) -> None:
     run = automation.start_run(site_id=ref.site_id, enqueue=False)
     assert execute_run(run.id) == "completed"  # the run does not wait for, nor see, SMTP
     assert _kinds(ids["owner"]) == ["run_completed"]
-    _work_mail_jobs()  # the email jobs fail in the worker and are scheduled for a retry
-    q = get_queue()
-    assert q.scheduled_job_registry.count + q.failed_job_registry.count == 3
+    _work_mail_jobs()  # the email jobs fail in the worker and wait for their first retry
+    q = get_queue()  # (the retry itself, on real workers: tests/integration/test_email_retries.py)
+    assert q.scheduled_job_registry.count == 3 and q.failed_job_registry.count == 0
     assert sink.messages == []
     sink.reject = False  # positive control: the same delivery works once SMTP accepts
     from igny8_app.jobs import send_email

@@ -1,0 +1,139 @@
+"""`igny8 worker` and SIGTERM (what `systemctl stop` sends): a worker cut off from Redis (server
+killed, or frozen like a network partition) stops within 2 s of one SIGTERM, with or without a
+job in flight; with Redis up, SIGTERM is still a warm shutdown that lets the current job finish.
+Each test has its own redis-server so it can kill or freeze it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from rq.job import Job, JobStatus
+
+from igny8_app.queue import get_queue, get_redis, reset_redis
+from igny8_app.settings import reset_settings
+from tests.conftest import free_port
+from tests.engine_helpers import child_pids, start_workers, wait_until
+
+STOP_CEILING_S = 2.0
+
+
+class RedisProcess:
+    def __init__(self, workdir) -> None:  # noqa: ANN001
+        self.port = free_port()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(workdir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.kill()
+
+
+@pytest.fixture
+def own_redis(db, tmp_path, monkeypatch):
+    r = RedisProcess(tmp_path)
+    monkeypatch.setenv("REDIS_URL", r.url)
+    reset_settings()
+    reset_redis()
+    wait_until(lambda: _pings(), timeout=10, what="redis-server to start")
+    yield r
+    reset_redis()
+    r.close()
+
+
+def _pings() -> bool:
+    try:
+        return bool(get_redis().ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture
+def worker(own_redis, tmp_path):
+    w = start_workers(1, log_dir=tmp_path / "workers")
+    yield w
+    w.stop()
+
+
+def _term_and_time_exit(worker, ceiling: float = 10.0) -> float:  # noqa: ANN001
+    proc = worker.procs[0]
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(ceiling)
+    except subprocess.TimeoutExpired:
+        pass
+    took = time.monotonic() - t0
+    if proc.poll() is None:
+        print(worker.log_tail())
+    return took
+
+
+def _start_slow_job(tmp_path, seconds: float):  # noqa: ANN001, ANN202
+    from tests.worker_jobs import sleep_then_touch
+
+    marker = tmp_path / "job-done"
+    job = get_queue().enqueue(sleep_then_touch, str(marker), seconds, job_timeout=60)
+    wait_until(lambda: (tmp_path / "job-done.started").exists(), timeout=30, what="the job to start")
+    return job, marker
+
+
+def test_idle_worker_stops_at_once_when_redis_is_dead(own_redis, worker) -> None:
+    own_redis.kill()
+    time.sleep(1.5)  # it has noticed and is retrying the connection
+    took = _term_and_time_exit(worker)
+    assert worker.procs[0].poll() is not None, "the worker ignored SIGTERM during the Redis outage"
+    assert took < STOP_CEILING_S, f"took {took:.2f}s to stop"
+
+
+def test_idle_worker_stops_at_once_when_redis_is_frozen(own_redis, worker) -> None:
+    """A partition: the socket stays open and nothing answers (redis-server SIGSTOPped)."""
+    os.kill(own_redis.proc.pid, signal.SIGSTOP)
+    time.sleep(1.0)
+    took = _term_and_time_exit(worker)
+    assert worker.procs[0].poll() is not None, "the worker ignored SIGTERM while Redis did not answer"
+    assert took < STOP_CEILING_S, f"took {took:.2f}s to stop"
+
+
+def test_busy_worker_cut_off_from_redis_stops_and_takes_its_horse_down(own_redis, worker, tmp_path) -> None:
+    _start_slow_job(tmp_path, 30)
+    horses = [int((tmp_path / "job-done.started").read_text())]
+    assert worker.is_horse(horses[0])
+    own_redis.kill()
+    time.sleep(1.5)
+    took = _term_and_time_exit(worker)
+    assert worker.procs[0].poll() is not None, "the worker ignored SIGTERM during the Redis outage"
+    assert took < STOP_CEILING_S, f"took {took:.2f}s to stop"
+    wait_until(lambda: not os.path.exists(f"/proc/{horses[0]}") or _zombie(horses[0]), timeout=2,
+               what="the work horse to be gone with its worker")
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def test_sigterm_with_redis_up_still_lets_the_current_job_finish(own_redis, worker, tmp_path) -> None:
+    job, marker = _start_slow_job(tmp_path, 3)
+    proc = worker.procs[0]
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(1.0)
+    assert proc.poll() is None, "warm shutdown: the worker must wait for its job"
+    assert child_pids(proc.pid), "the work horse was killed"
+    proc.wait(30)
+    assert marker.read_text() == "done"
+    assert Job.fetch(job.id, connection=get_redis()).get_status() == JobStatus.FINISHED
+    assert proc.returncode == 0
