@@ -33,6 +33,7 @@ def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _preload()
     periodic = None
+    _scheduler_dies_with_worker()
     if not burst:
         _guard_forks()
         periodic = PeriodicRunner()
@@ -61,6 +62,37 @@ def _guard_forks() -> None:
     os.register_at_fork(before=FORK_GUARD.acquire, after_in_parent=FORK_GUARD.release,
                         after_in_child=FORK_GUARD.release)
     _FORK_GUARDED = True
+
+
+def _scheduler_dies_with_worker() -> None:
+    """RQ forks its scheduler from the worker. SIGKILLed (OOM killer), the worker cannot stop it,
+    and the orphan kept the worker's inherited Redis socket open, so Redis still served the dead
+    worker's pending BLMOVE: the next job landed in the queue's intermediate list and no live
+    worker ran it. The scheduler child now asks Linux for SIGKILL when its parent dies."""
+    import rq.scheduler as rq_scheduler
+
+    if getattr(rq_scheduler.run, "_igny8", False):
+        return
+    original, worker_pid = rq_scheduler.run, os.getpid()
+
+    def run(scheduler):  # noqa: ANN001, ANN202 - RQ's target signature
+        _die_with_parent(worker_pid)
+        return original(scheduler)
+
+    run._igny8 = True  # type: ignore[attr-defined]
+    rq_scheduler.run = run  # RQScheduler.start() looks the target up at fork time
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker's own stop paths still apply
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 def _work_through_outages(*, burst: bool, name: str | None) -> bool:

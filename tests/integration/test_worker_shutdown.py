@@ -137,3 +137,38 @@ def test_sigterm_with_redis_up_still_lets_the_current_job_finish(own_redis, work
     assert marker.read_text() == "done"
     assert Job.fetch(job.id, connection=get_redis()).get_status() == JobStatus.FINISHED
     assert proc.returncode == 0
+
+
+def test_a_sigkilled_workers_scheduler_dies_with_it_and_steals_no_job(own_redis, worker, tmp_path) -> None:
+    """SIGKILL (the OOM killer, a lost host) gives the worker no chance to stop RQ's scheduler,
+    its forked child. An orphaned scheduler kept the worker's Redis socket open, so Redis still
+    served the dead worker's pending BLMOVE: the next job went to the queue's intermediate list
+    and no live worker ever ran it (found when the retry test ran after the remote-worker test)."""
+    from tests.worker_jobs import sleep_then_touch
+
+    first = worker.procs[0]
+    wait_until(lambda: "Scheduler for igny8 started" in worker.log_tail(), timeout=30,
+               what="RQ's scheduler to start in the worker")
+    children = child_pids(first.pid)
+    assert children, "the worker has no scheduler process"
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(10)
+
+    def gone() -> bool:
+        return all(not os.path.exists(f"/proc/{pid}") or _zombie(pid) for pid in children)
+
+    try:
+        wait_until(gone, timeout=5, what="the dead worker's scheduler process to exit")
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    second = start_workers(1, log_dir=tmp_path / "second")
+    try:
+        marker = tmp_path / "after-kill"
+        get_queue().enqueue(sleep_then_touch, str(marker), 0, job_timeout=60)
+        wait_until(marker.exists, timeout=15, what="a live worker to run the job queued after the kill")
+    finally:
+        second.stop()
