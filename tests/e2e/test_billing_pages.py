@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot, ui_login
 from tests.live_app import REPO
-from tests.pdf_text import pdf_text, row
+from tests.pdf_text import pdf_text
+from tests.pdf_text import row as pdf_row
 
 SEED = r'''
 from datetime import timedelta
@@ -85,7 +86,7 @@ def test_owner_billing_pages_and_admin_approval(seeded, page, browser):
     pdf = page.request.get(app.url + href)  # the browser's cookie goes along
     assert pdf.status == 200
     text = pdf_text(pdf.body())  # what the downloaded invoice says, not just that it is a PDF
-    assert row("Total", "$79.00").search(text) and "PENDING" in text, text
+    assert pdf_row("Total", "$79.00").search(text) and "PENDING" in text, text
     page.keyboard.press("Escape")
 
     page.click("#tab-billing-payments")
