@@ -48,6 +48,7 @@ CLASSES: dict[str, tuple[str, str]] = {
         "AutomationState.set_detail_open", "LiveRunState.set_confirm_cancel", "KeywordsState.set_search",
         "KeywordsState.set_status_filter", "KeywordsState.sort_by", "KeywordsState.set_page_size",
         "KeywordsState.go_page", "KeywordsState.set_add_open", "KeywordsState.set_import_open",
+        "KeywordsState.reject_file",  # the browser refused a file: only the page's own import message
         "AdminState.edit_cost", "AdminState.set_edit_open", "AdminState.set_e_cost", "AdminState.set_e_unit",
         "AdminState.set_e_tokens", "AdminState.set_e_min", "AdminState.set_e_active", "AdminState.search_accounts",
         "AdminState.go_accounts", "AdminState.set_adj_open", "AdminState.go_pending", "AdminState.go_reviewed",
