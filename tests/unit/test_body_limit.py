@@ -5,6 +5,7 @@ off at the limit, anything under it passes through intact, and the per-path tabl
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 
 import pytest
@@ -92,7 +93,7 @@ class StarletteLikeApp(EchoApp):
 
 
 def run(app, scope, client: Client, timeout: float = 5) -> None:
-    asyncio.run(asyncio.wait_for(app(scope, client.receive, client.send), timeout))
+    _run(asyncio.wait_for(app(scope, client.receive, client.send), timeout))
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read():
@@ -160,7 +161,7 @@ def test_websocket_and_lifespan_scopes_pass_through_untouched():
     async def send(m):
         sent.append(m)
 
-    asyncio.run(BodyLimit(inner, limits=TABLE, default=5)(scope, receive, send))
+    _run(BodyLimit(inner, limits=TABLE, default=5)(scope, receive, send))
     assert inner.calls == 1 and sent == [{"type": "websocket.accept"}]
 
     seen = []
@@ -169,7 +170,7 @@ def test_websocket_and_lifespan_scopes_pass_through_untouched():
         seen.append((scope, receive, send))
 
     mw = BodyLimit(app, limits=TABLE, default=5)
-    asyncio.run(mw({"type": "lifespan"}, receive, send))
+    _run(mw({"type": "lifespan"}, receive, send))
     assert seen[0][1] is receive and seen[0][2] is send  # the very same callables, not wrappers
 
 
@@ -213,3 +214,10 @@ def test_the_app_is_wrapped_by_it():
 
     transformers = app.api_transformer if isinstance(app.api_transformer, (list, tuple)) else [app.api_transformer]
     assert transformers[-1] is body_limit.limit_bodies  # last: it wraps the API routes and Reflex's own
+
+
+def _run(coro):  # noqa: ANN001, ANN202
+    """asyncio.run in its own thread: earlier tests in the session (Playwright's sync API) can
+    leave an event loop running in the main thread, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
