@@ -102,7 +102,7 @@ def seed_sites(n_sites: int, n_keywords: int, *, credits: int = 50_000_000) -> l
 
     from igny8_app.db import write_session
     from igny8_app.models import AutomationConfig
-    from igny8_app.services import keywords
+    from igny8_app.services.content import keywords
     from tests.factories import make_account, make_site
 
     phrases = synthetic_keywords(n_keywords)

@@ -34,7 +34,7 @@ def main() -> None:
 
     from igny8_app import db
     from igny8_app.models import Account, CreditTransaction, CreditUsageDaily, CreditUsageLog, Site
-    from igny8_app.services import usage
+    from igny8_app.services.billing import usage
 
     db.upgrade_database()
     with db.write_session() as s:
@@ -136,7 +136,7 @@ def http_export(account_id: int) -> dict:
     import psutil
 
     from igny8_app import db
-    from igny8_app.services import accounts
+    from igny8_app.services.accounts import access as accounts
     from tests.conftest import free_port
 
     with db.write_session() as s:

@@ -33,8 +33,9 @@ def main() -> None:
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{tmp}/bench.db"
 
     from igny8_app.db import read_session, upgrade_database, write_session
-    from igny8_app.services import keywords, sites
-    from igny8_app.services.accounts import get_or_create_account
+    from igny8_app.services.content import keywords
+    from igny8_app.services.accounts import sites
+    from igny8_app.services.accounts.access import get_or_create_account
 
     upgrade_database()
     with write_session() as s:

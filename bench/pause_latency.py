@@ -54,7 +54,7 @@ def measure(backend: str, args, tmp: Path) -> dict:  # noqa: ANN001
     from igny8_app.api import automation_routes
     from igny8_app.db import write_session
     from igny8_app.models import AutomationRun
-    from igny8_app.services import accounts
+    from igny8_app.services.accounts import access as accounts
     from tests.factories import make_user
 
     rng = random.Random(args.seed)

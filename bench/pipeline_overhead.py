@@ -47,7 +47,8 @@ def plain_loop(site_id: int, account_id: int) -> int:
     """Every stage's items, one transaction each: the engine's database writes, nothing else."""
     from igny8_app.ai.instant import InstantProvider
     from igny8_app.db import write_session
-    from igny8_app.services import billing, stage_io
+    from igny8_app.services.billing import ledger as billing
+    from igny8_app.services.automation import stage_items as stage_io
 
     provider = InstantProvider()
     cfg = {"in_article_images": 0}
@@ -95,7 +96,7 @@ class RssSampler(threading.Thread):
 
 def full_run(site_id: int) -> float:
     """One run of the full system on ``site_id``: seconds from start_run until the run row says completed."""
-    from igny8_app.services import automation
+    from igny8_app.services.automation import control as automation
 
     t0 = time.monotonic()
     run = automation.start_run(site_id=site_id)
@@ -193,8 +194,8 @@ def profile(n_keywords: int, tmp: Path) -> None:
     from pyinstrument import Profiler
 
     from igny8_app.ai.instant import InstantProvider
-    from igny8_app.services import automation
-    from igny8_app.services.run_loop import execute_run
+    from igny8_app.services.automation import control as automation
+    from igny8_app.services.automation.run_loop import execute_run
 
     with h.private_redis() as redis_url, h.fresh_database("sqlite", tmp) as url:
         h.configure(url, redis_url, tmp / "media-profile", **ENGINE_ENV)

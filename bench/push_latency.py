@@ -71,7 +71,7 @@ def main() -> None:
     import redis
     from playwright.sync_api import sync_playwright
 
-    from igny8_app.services.demo import DEMO_OWNER
+    from igny8_app.services.system.demo import DEMO_OWNER
     from tests.e2e.conftest import CHROMIUM_ARGS
     from tests.live_app import start_live_app, stop_live_app
 

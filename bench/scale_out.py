@@ -29,7 +29,7 @@ from bench._results import NO_TARGET, emit, row  # noqa: E402
 
 
 def one(n_workers: int, *, backend: str, n_keywords: int, delay_ms: int, tmp: Path) -> float:
-    from igny8_app.services import automation
+    from igny8_app.services.automation import control as automation
 
     env = {"AI_PROVIDER": "offline", "OFFLINE_AI_DELAY_MS": str(delay_ms)}
     with h.private_redis() as redis_url, h.fresh_database(backend, tmp) as url:

@@ -50,7 +50,7 @@ def seed(n: int) -> list[int]:
 
     from igny8_app.db import write_session
     from igny8_app.models import Account
-    from igny8_app.services import automation_config
+    from igny8_app.services.automation import config as automation_config
 
     sites = h.seed_sites(n, 8)  # 8 keywords: a small estimate, so credits decide start vs skip
     for i, ref in enumerate(sites):
@@ -66,7 +66,7 @@ def _ticker(env: dict[str, str], now_iso: str, barrier, results) -> None:  # noq
     """One scheduler process: warm up, wait on the barrier, then one tick (``scheduler.run_due``, the
     function ``igny8 scheduler tick`` calls) at the same instant as the other processes."""
     os.environ.update(env)
-    from igny8_app.services import scheduler
+    from igny8_app.services.automation import scheduler
 
     errors = _ErrorCounter()
     scheduler.log.addHandler(errors)
@@ -114,7 +114,7 @@ def race(procs: int, now: str) -> dict:
 
 
 def one_tick_in_process(now: datetime) -> float:
-    from igny8_app.services import scheduler
+    from igny8_app.services.automation import scheduler
 
     t0 = time.perf_counter()
     scheduler.run_due(now=now)

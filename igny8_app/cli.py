@@ -62,7 +62,7 @@ def create_user(
 ) -> None:
     """Create a user (and the account when it does not exist yet)."""
     from igny8_app.db import write_session
-    from igny8_app.services import accounts
+    from igny8_app.services.accounts import access as accounts
 
     try:
         with write_session() as s:
@@ -84,7 +84,8 @@ def create_site(
 ) -> None:
     """Create a site in an account."""
     from igny8_app.db import write_session
-    from igny8_app.services import accounts, sites
+    from igny8_app.services.accounts import access as accounts
+    from igny8_app.services.accounts import sites
 
     try:
         with write_session() as s:
@@ -104,7 +105,7 @@ def import_keywords(
 ) -> None:
     """Import keywords from a CSV (keyword, volume, difficulty, intent)."""
     from igny8_app.db import write_session
-    from igny8_app.services import keywords
+    from igny8_app.services.content import keywords
 
     def progress(done: int, total: int) -> None:
         if not as_json and total >= 5_000:
@@ -133,7 +134,8 @@ def grant_credits(
     import uuid
 
     from igny8_app.db import write_session
-    from igny8_app.services import accounts, billing
+    from igny8_app.services.accounts import access as accounts
+    from igny8_app.services.billing import ledger as billing
 
     try:
         with write_session() as s:
@@ -158,7 +160,7 @@ def api_token(
     from igny8_app.db import write_session
     from igny8_app.domain.errors import NotFound
     from igny8_app.models import User
-    from igny8_app.services import accounts
+    from igny8_app.services.accounts import access as accounts
 
     try:
         with write_session() as s:
@@ -189,7 +191,8 @@ def force_password_reset(
     from igny8_app.db import write_session
     from igny8_app.domain.errors import NotFound
     from igny8_app.models import User
-    from igny8_app.services import passwords, throttle
+    from igny8_app.services.accounts import passwords
+    from igny8_app.services.accounts import throttle
 
     try:
         with write_session() as s:
@@ -233,7 +236,7 @@ def demo(as_json: JsonOpt = False) -> None:
     database unless IGNY8_DEMO=1 (IGNY8_DEMO=0: never). The superuser's random password is shown
     only when it is created."""
     from igny8_app.db import write_session
-    from igny8_app.services.demo import RECOVER_SUPERUSER, create_demo
+    from igny8_app.services.system.demo import RECOVER_SUPERUSER, create_demo
     from igny8_app.settings import demo_mode
 
     mode = demo_mode()
@@ -252,7 +255,7 @@ def demo(as_json: JsonOpt = False) -> None:
 def reconcile(as_json: JsonOpt = False) -> None:
     """Check every account: balance = sum of transactions, and every balance_after agrees."""
     from igny8_app.db import read_session
-    from igny8_app.services import billing
+    from igny8_app.services.billing import ledger as billing
 
     with read_session() as s:
         report = billing.reconcile(session=s)
@@ -283,7 +286,7 @@ def _state_text(state: dict) -> str:
 @run_app.command("start")
 def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
     """Start a manual run for a site (queued for the workers)."""
-    from igny8_app.services import automation
+    from igny8_app.services.automation import control as automation
 
     try:
         run = automation.start_run(site_id=site, trigger="manual")
@@ -293,7 +296,7 @@ def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: Json
 
 
 def _run_action(action: str, run_id: str, as_json: bool) -> None:
-    from igny8_app.services import automation
+    from igny8_app.services.automation import control as automation
 
     service = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run,
                "status": automation.get_processing_state}[action]
@@ -331,7 +334,7 @@ def run_status(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
 @run_app.command("retry-failed")
 def run_retry_failed(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
     """Put a site's failed items back in their queues."""
-    from igny8_app.services import automation
+    from igny8_app.services.automation import control as automation
 
     try:
         counts = automation.retry_failed_items(site_id=site)
@@ -354,7 +357,7 @@ def _config_text(cfg: dict) -> str:
 @config_app.command("show")
 def config_show(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
     """Show a site's configuration, its schedule and the next scheduled run."""
-    from igny8_app.services import automation_config
+    from igny8_app.services.automation import config as automation_config
 
     try:
         cfg = automation_config.get_config(site_id=site)
@@ -372,7 +375,7 @@ def config_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Change settings; all are validated first and nothing is saved when one is invalid."""
-    from igny8_app.services import automation_config
+    from igny8_app.services.automation import config as automation_config
 
     changes = {}
     for pair in settings:
@@ -395,7 +398,7 @@ def scheduler_tick(
     """Start (or record as skipped) every scheduled run that is due, once."""
     from datetime import datetime
 
-    from igny8_app.services import scheduler
+    from igny8_app.services.automation import scheduler
 
     at = None
     if now:
@@ -417,7 +420,7 @@ def retention_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Prune run logs and traces and orphaned media older than the retention period."""
-    from igny8_app.services import retention
+    from igny8_app.services.system import retention
 
     if action != "prune":
         _fail(DomainError("The only retention action is 'prune'."), as_json)
@@ -436,7 +439,7 @@ def scheduler_run() -> None:
     import logging
     import signal
 
-    from igny8_app.services.scheduler import PeriodicRunner
+    from igny8_app.services.automation.scheduler import PeriodicRunner
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runner = PeriodicRunner()
@@ -459,7 +462,7 @@ def ai_check(
     as_json: JsonOpt = False,
 ) -> None:
     """One tiny request to the configured provider; exit status 1 if it fails."""
-    from igny8_app.services import ai_settings
+    from igny8_app.services.automation import ai_settings
 
     result = ai_settings.check_connection(account_id=account)
     _out(result, as_json, ("OK: " if result["ok"] else "FAILED: ") + result["message"])

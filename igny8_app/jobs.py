@@ -18,7 +18,7 @@ FAILURE_TTL_S = 7 * 24 * 3600
 
 
 def run_automation(run_pk: int) -> str:
-    from igny8_app.services.run_loop import execute_run
+    from igny8_app.services.automation.run_loop import execute_run
 
     return execute_run(run_pk)
 
@@ -30,7 +30,7 @@ def enqueue_run_job(run_pk: int) -> None:
 
 def send_email(to: str, subject: str, body: str) -> None:
     """Deliver one email through SMTP (retried by RQ; a failure never touches the caller)."""
-    from igny8_app.services.mailer import deliver
+    from igny8_app.services.notifications.mail import deliver
 
     deliver(to=to, subject=subject, body=body)
 

@@ -23,8 +23,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from igny8_app.services.automation import read_site_dashboard
-from igny8_app.services.run_events import PROGRESS_CHANNEL
+from igny8_app.services.automation.control import read_site_dashboard
+from igny8_app.services.automation.events import PROGRESS_CHANNEL
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)

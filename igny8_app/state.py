@@ -22,7 +22,10 @@ from igny8_app.db import write_session
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.models import Account, Site, User
-from igny8_app.services import accounts, notifications, signin, sites
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.notifications import inbox as notifications
+from igny8_app.services.accounts import signin
+from igny8_app.services.accounts import sites
 
 # Page loaders re-run after the active site changes: route -> event handler (registered by pages).
 PAGE_LOADERS: dict[str, Callable[[], Any]] = {}

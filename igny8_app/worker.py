@@ -24,11 +24,11 @@ def _preload() -> None:
     """Import the engine (scikit-learn, Pillow, the services) once in the parent: RQ forks a work
     horse per job, and each fork then starts warm instead of spending seconds on imports."""
     import igny8_app.ai.offline  # noqa: F401
-    import igny8_app.services.run_loop  # noqa: F401
+    import igny8_app.services.automation.run_loop  # noqa: F401
 
 
 def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
-    from igny8_app.services.scheduler import PeriodicRunner
+    from igny8_app.services.automation.scheduler import PeriodicRunner
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _preload()
@@ -57,7 +57,7 @@ def _guard_forks() -> None:
         return
     import os
 
-    from igny8_app.services.scheduler import FORK_GUARD
+    from igny8_app.services.automation.scheduler import FORK_GUARD
 
     os.register_at_fork(before=FORK_GUARD.acquire, after_in_parent=FORK_GUARD.release,
                         after_in_child=FORK_GUARD.release)

@@ -33,8 +33,8 @@ import sqlalchemy as sa
 from igny8_app.db import read_session
 from igny8_app.models import AutomationRun, SiteLock
 from igny8_app.queue import reset_redis
-from igny8_app.services import automation
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation.run_loop import execute_run
 from igny8_app.settings import reset_settings
 from tests.engine_helpers import (all_pending_done, check_exactly_once, check_images_on_disk, committed_items,
                                   get_run, percentile, seed_site, start_workers)

@@ -24,8 +24,9 @@ from sqlmodel import select
 from igny8_app.db import read_session, write_session
 from igny8_app.models import (AutomationConfig, AutomationRun, Cluster, Content, ContentIdea, CreditTransaction,
                               Image, Keyword, SiteLock, StageProgress, Task)
-from igny8_app.services import billing, keywords
-from igny8_app.services.demo import demo_csv
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.content import keywords
+from igny8_app.services.system.demo import demo_csv
 from igny8_app.settings import get_settings
 from tests.factories import make_account, make_site
 
@@ -351,7 +352,7 @@ def check_images_on_disk(site_id: int) -> int:
 
 def all_pending_done(site_id: int) -> None:
     """Every eligible item of the site was processed: no queue has pending or failed items left."""
-    from igny8_app.services.pipeline import pipeline_overview
+    from igny8_app.services.automation.overview import pipeline_overview
 
     with read_session() as s:
         overview = pipeline_overview(session=s, site_id=site_id)

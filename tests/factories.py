@@ -8,7 +8,9 @@ from sqlmodel import Session
 
 from igny8_app.domain.enums import Role
 from igny8_app.models import Account, Site, User
-from igny8_app.services import accounts, billing, sites
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.accounts import sites
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"

@@ -21,7 +21,12 @@ import json, sys, time
 from sqlmodel import select
 from igny8_app.db import write_session
 from igny8_app.models import Account, Site, User
-from igny8_app.services import accounts, billing, keywords, passwords, sites, team
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.content import keywords
+from igny8_app.services.accounts import passwords
+from igny8_app.services.accounts import sites
+from igny8_app.services.accounts import team
 args = json.loads(sys.argv[1])
 def user(s, email):
     return s.exec(select(User).where(User.email == email)).one()
@@ -53,7 +58,7 @@ def make_team(app: LiveApp, tag: str, *, n_keywords: int) -> Team:
     """A new account ``tag`` with credits, an owner, an editor and a site with demo keywords."""
     out = live_python(app, """
 from igny8_app.domain.enums import Role
-from igny8_app.services.demo import demo_keywords
+from igny8_app.services.system.demo import demo_keywords
 import csv, io
 tag, n = args["tag"], args["n"]
 buf = io.StringIO()

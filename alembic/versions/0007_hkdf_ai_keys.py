@@ -1,8 +1,8 @@
 """Stored AI API keys: re-encrypt from the old key (sha256 of "igny8-ai-settings:" + SECRET_KEY) to the
-HKDF-derived key of services/crypto.py. Downgrade re-encrypts back.
+HKDF-derived key of crypto.py. Downgrade re-encrypts back.
 
 Both derivations are written out here, frozen as they were at this revision, so later changes to
-services/crypto.py cannot change what this migration does. Fails (changing nothing) when a stored
+crypto.py cannot change what this migration does. Fails (changing nothing) when a stored
 key cannot be read with this SECRET_KEY: run the migration with the SECRET_KEY the keys were saved with.
 
 Revision ID: 0007

@@ -3,7 +3,7 @@
 Built on the official ``openai`` SDK. ``AI_PROVIDER=openai`` selects it; settings come from
 ``settings.get_ai_settings()`` (OPENAI_BASE_URL, OPENAI_API_KEY, a model per operation, the image
 model, timeouts, the price table), and an account's own settings override them
-(``services/ai_settings.py`` builds the provider for a run).
+(``services/automation/ai_settings.py`` builds the provider for a run).
 
 * Every HTTP call has a timeout; the SDK's own retries are off (``max_retries=0``) and this module
   retries 429, 408/409 and 5xx, timeouts and connection errors with exponential backoff and jitter,

@@ -2,7 +2,7 @@
 
 A template is plain text with ``{{placeholder}}`` fields. Each operation has *required*
 placeholders (the data the model cannot work without) and *optional* ones. An account may
-override a template (stored in the database, see ``services/prompts.py``); ``validate`` refuses an
+override a template (stored in the database, see ``services/content/prompts.py``); ``validate`` refuses an
 override that drops a required placeholder or names an unknown one, with a message that says which.
 
 The JSON shape a structured reply must have is not part of the template: the provider appends it

@@ -27,7 +27,11 @@ from igny8_app.api.billing_routes import (
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import CostUnit, InvoiceStatus, OperationType, PaymentStatus
 from igny8_app.domain.errors import Forbidden, NotFound, ValidationError
-from igny8_app.services import accounts, admin_billing, billing, invoices, payments
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import admin as admin_billing
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
 
 PREFIX = "/api/v1/admin"
 

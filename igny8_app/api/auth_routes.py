@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from igny8_app.api.common import SESSION_COOKIE, client_ip
 from igny8_app.domain.errors import RateLimited, Unauthenticated
-from igny8_app.services import login_tickets, signin
+from igny8_app.services.accounts import login_tickets
+from igny8_app.services.accounts import signin
 from igny8_app.settings import get_settings
 
 

@@ -29,8 +29,10 @@ from igny8_app.api.common import bearer_token, error_response
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import Conflict, DomainError, ValidationError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import accounts, automation, automation_config
-from igny8_app.services.pipeline import pipeline_overview as overview_for_site
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import config as automation_config
+from igny8_app.services.automation.overview import pipeline_overview as overview_for_site
 
 PREFIX = "/api/v1/automation"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL

@@ -29,7 +29,13 @@ from igny8_app.domain.enums import OperationType, PaymentMethod
 from igny8_app.domain.errors import DomainError, NotFound, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Account
-from igny8_app.services import accounts, billing, billing_profile, invoices, payments, stripe_billing, usage
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import profile as billing_profile
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
+from igny8_app.services.billing import stripe_checkout as stripe_billing
+from igny8_app.services.billing import usage
 
 PREFIX = "/api/v1/billing"
 MAX_ID = doc.MAX_ID

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from igny8_app.services.stripe_billing import MAX_WEBHOOK_BYTES
+from igny8_app.services.billing.stripe_checkout import MAX_WEBHOOK_BYTES
 from igny8_app.settings import MAX_IMPORT_BYTES
 
 Scope = MutableMapping[str, Any]

@@ -19,8 +19,10 @@ from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Invoice, User
-from igny8_app.services import accounts, invoices, usage
-from igny8_app.services.invoice_pdf import render_invoice_pdf
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import usage
+from igny8_app.services.billing.invoice_pdf import render_invoice_pdf
 
 
 def _user_id(request: Request) -> int:

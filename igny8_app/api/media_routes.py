@@ -27,8 +27,8 @@ from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Content, Image, User
-from igny8_app.services import accounts
-from igny8_app.services import content as content_svc
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.content import articles as content_svc
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 

@@ -22,7 +22,7 @@ from igny8_app.domain.enums import (
     PaymentStatus,
     TransactionType,
 )
-from igny8_app.services.usage import CSV_COLUMNS
+from igny8_app.services.billing.usage import CSV_COLUMNS
 
 BILLING = "/api/v1/billing"
 ADMIN = "/api/v1/admin"

@@ -14,7 +14,7 @@ HEALTH_PATH = "/api/v1/health"
 
 
 async def health(request: Request) -> JSONResponse:
-    from igny8_app.services import system
+    from igny8_app.services.system import operations as system
 
     ok, report = await run_in_threadpool(system.health)
     return JSONResponse(system.public_health(report), status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})

@@ -1,4 +1,4 @@
-"""Per-account AI settings and prompt overrides (see services/ai_settings.py, services/prompts.py)."""
+"""Per-account AI settings and prompt overrides (see services/automation/ai_settings.py, services/content/prompts.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from igny8_app.models.base import JSON, UTCDateTime, utcnow
 
 class AccountAISettings(SQLModel, table=True):
     """An account's AI provider settings over the environment's. Empty strings mean 'the server
-    default'. The API key is stored encrypted (services/crypto.py, HKDF of SECRET_KEY); only its last
+    default'. The API key is stored encrypted (crypto.py, HKDF of SECRET_KEY); only its last
     4 characters are ever shown back."""
 
     __tablename__ = "account_ai_settings"

@@ -9,7 +9,9 @@ import reflex as rx
 
 from igny8_app.components.layout import page_frame
 from igny8_app.domain.errors import DomainError
-from igny8_app.services import mailer, notifications, passwords
+from igny8_app.services.notifications import mail as mailer
+from igny8_app.services.notifications import inbox as notifications
+from igny8_app.services.accounts import passwords
 from igny8_app.state import SessionState
 
 

@@ -1,5 +1,5 @@
 """Forgotten password (/forgot: ask for an emailed link) and the reset page (/reset?token=…).
-Both are public; the link is single-use and expires (services/passwords.py)."""
+Both are public; the link is single-use and expires (services/accounts/passwords.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import reflex as rx
 from igny8_app.components import hard_navigate
 from igny8_app.db import read_session
 from igny8_app.domain.errors import DomainError
-from igny8_app.services import login_tickets, passwords
+from igny8_app.services.accounts import login_tickets
+from igny8_app.services.accounts import passwords
 
 SENT = ("If an account exists for that address, we have emailed a link to reset its password. "
         "It works once and expires in 60 minutes.")

@@ -17,7 +17,10 @@ from igny8_app.domain.enums import CostUnit, PaymentMethod
 from igny8_app.domain.errors import DomainError, Forbidden, NotFound
 from igny8_app.models import Account
 from igny8_app.pages.billing import fmt_int
-from igny8_app.services import admin_billing, billing, invoices, payments
+from igny8_app.services.billing import admin as admin_billing
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 UNITS = [u.value for u in CostUnit]

@@ -14,8 +14,9 @@ import reflex as rx
 
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import ai_settings, prompts
-from igny8_app.services.billing_profile import FieldErrors
+from igny8_app.services.automation import ai_settings
+from igny8_app.services.content import prompts
+from igny8_app.services.billing.profile import FieldErrors
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 ROUTE = "/settings/ai"

@@ -6,7 +6,7 @@ import reflex as rx
 
 from igny8_app.components.layout import page_frame
 from igny8_app.pages.ai_settings import DEFAULT_CHOICE, AISettingsState as S
-from igny8_app.services.ai_settings import MODEL_FIELDS, MODEL_LABELS
+from igny8_app.services.automation.ai_settings import MODEL_FIELDS, MODEL_LABELS
 
 SELECT_STYLE = {"width": "100%", "height": "32px", "padding": "0 8px", "borderRadius": "6px",
                 "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)", "fontSize": "14px"}

@@ -21,7 +21,8 @@ from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
 from igny8_app.live_access import AccessGate
 from igny8_app.progress_hub import get_hub
-from igny8_app.services import accounts, automation
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 STAGE_ICONS = ["git-merge", "lightbulb", "list-checks", "file-text", "message-square-text", "image"]

@@ -10,8 +10,8 @@ import reflex as rx
 
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import automation_config
-from igny8_app.services.automation_config import ConfigInvalid
+from igny8_app.services.automation import config as automation_config
+from igny8_app.services.automation.config import ConfigInvalid
 from igny8_app.state import SessionState
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

@@ -18,8 +18,13 @@ from igny8_app.components import hard_navigate
 from igny8_app.domain.enums import OperationType
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import billing, billing_profile, invoices, payments, stripe_billing, usage
-from igny8_app.services.billing_profile import BillingSettings, FieldErrors
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import profile as billing_profile
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
+from igny8_app.services.billing import stripe_checkout as stripe_billing
+from igny8_app.services.billing import usage
+from igny8_app.services.billing.profile import BillingSettings, FieldErrors
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 OPERATIONS = [o.value for o in OperationType]

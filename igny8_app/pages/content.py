@@ -13,7 +13,7 @@ from igny8_app.components.layout import empty_state, page_frame
 from igny8_app.domain import content_workflow
 from igny8_app.domain.errors import DomainError, ValidationError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import content as content_svc
+from igny8_app.services.content import articles as content_svc
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 PAGE_SIZE = 25

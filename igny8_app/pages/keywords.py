@@ -15,7 +15,7 @@ from igny8_app.components.layout import empty_state, page_frame, stat_card
 from igny8_app.db import write_session
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import keywords as kw_service
+from igny8_app.services.content import keywords as kw_service
 from igny8_app.settings import MAX_IMPORT_BYTES
 
 TOO_LARGE = f"The file is larger than {MAX_IMPORT_BYTES // 1_048_576} MB; nothing was imported."

@@ -12,7 +12,8 @@ from igny8_app.api.auth_routes import safe_next
 from igny8_app.api.common import router_client_ip
 from igny8_app.components import hard_navigate
 from igny8_app.domain.errors import RateLimited, Unauthenticated
-from igny8_app.services import login_tickets, signin
+from igny8_app.services.accounts import login_tickets
+from igny8_app.services.accounts import signin
 
 
 class LoginState(rx.State):

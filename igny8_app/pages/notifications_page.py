@@ -1,6 +1,6 @@
 """The notification centre, for every logged-in user: their notifications (run completed, paused
 with the reason, failed; low balance; invoice issued or paid), newest first. Opening one marks it
-read, switches to its site and goes to its subject. Rules in services/notifications.py."""
+read, switches to its site and goes to its subject. Rules in services/notifications/inbox.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame
 from igny8_app.domain.errors import DomainError
-from igny8_app.services import notifications, sites
+from igny8_app.services.notifications import inbox as notifications
+from igny8_app.services.accounts import sites
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 KIND_STYLE = {"run_completed": ("circle-check", "green"), "run_paused": ("circle-pause", "amber"),

@@ -1,6 +1,6 @@
 """Sites & sectors page for owners and admins: create, rename, edit the domain and 1-5 sectors,
 deactivate/reactivate, delete (owners; the site's name typed as confirmation, no active run).
-Rules live in services/sites.py, which authorises again on every call."""
+Rules live in services/accounts/sites.py, which authorises again on every call."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import reflex as rx
 from igny8_app.components.layout import dialog_actions, empty_state, page_frame
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.domain.roles import Permission, role_allows
-from igny8_app.services import accounts, sites
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import sites
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 

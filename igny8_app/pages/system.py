@@ -14,7 +14,7 @@ import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame, stat_card
 from igny8_app.domain.errors import DomainError, Forbidden
-from igny8_app.services import system
+from igny8_app.services.system import operations as system
 from igny8_app.state import SessionState
 
 REFRESH_S = 3.0

@@ -1,6 +1,6 @@
 """Team page for owners and admins: members (role, last login), invitations, role changes,
-removals, and the account audit log (owners). State and views; the rules live in services/team.py
-and services/invitations.py, which authorise again on every call.
+removals, and the account audit log (owners). State and views; the rules live in services/accounts/team.py
+and services/accounts/invitations.py, which authorise again on every call.
 
 Every handler re-authorises on the server (``Permission.MANAGE`` on the active site's account) and
 takes the account from that check, never from the client.
@@ -15,7 +15,11 @@ import reflex as rx
 from igny8_app.components.layout import dialog_actions, empty_state, page_frame
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import audit, invitations, mailer, passwords, team
+from igny8_app.services.accounts import audit
+from igny8_app.services.accounts import invitations
+from igny8_app.services.notifications import mail as mailer
+from igny8_app.services.accounts import passwords
+from igny8_app.services.accounts import team
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 ROLE_SCHEME = {"owner": "purple", "admin": "indigo", "editor": "green", "viewer": "gray"}

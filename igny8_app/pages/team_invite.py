@@ -16,7 +16,8 @@ from igny8_app.api.common import router_client_ip
 from igny8_app.components import hard_navigate
 from igny8_app.db import read_session
 from igny8_app.domain.errors import DomainError
-from igny8_app.services import invitations, login_tickets
+from igny8_app.services.accounts import invitations
+from igny8_app.services.accounts import login_tickets
 
 
 class InviteState(rx.State):

@@ -1,6 +1,6 @@
 """API tokens page, for every logged-in user: their tokens (name, created, last used), create one
 (its value is shown once), revoke. Owners also see and revoke every token of the active site's
-account. Rules in services/tokens.py; each handler authorises on the server."""
+account. Rules in services/accounts/tokens.py; each handler authorises on the server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import reflex as rx
 from igny8_app.components.layout import dialog_actions, empty_state, page_frame
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
-from igny8_app.services import accounts, tokens
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import tokens
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 

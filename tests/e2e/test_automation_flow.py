@@ -13,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import demo_keywords
+from igny8_app.services.system.demo import demo_keywords
 from tests.e2e.conftest import shot, ui_login
 
 SITE_LABEL = "Urban Balcony Gardens · urban-balcony.com"

@@ -20,7 +20,7 @@ from datetime import timedelta
 from igny8_app import db
 from igny8_app.domain.costs import Usage
 from igny8_app.models import Account, Site, utcnow
-from igny8_app.services import billing
+from igny8_app.services.billing import ledger as billing
 from sqlmodel import select
 real_now = utcnow
 with db.write_session() as s:

@@ -9,7 +9,7 @@ import time
 import httpx
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import demo_keywords
+from igny8_app.services.system.demo import demo_keywords
 from tests.e2e.conftest import shot, ui_login
 from tests.e2e.test_automation_flow import SITE_LABEL, _import, balcony  # noqa: F401 - fixture
 

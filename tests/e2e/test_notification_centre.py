@@ -16,7 +16,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import demo_keywords
+from igny8_app.services.system.demo import demo_keywords
 from tests.e2e.conftest import shot, ui_login
 from tests.e2e.test_team_pages import PW, _account
 from tests.live_app import REPO
@@ -46,7 +46,7 @@ def _wait_status(live_app, run_id: str, want: str, timeout: float = 120) -> None
 
 START_AND_PAUSE = """
 import sys
-from igny8_app.services import automation
+from igny8_app.services.automation import control as automation
 run = automation.start_run(site_id=int(sys.argv[1]))
 automation.pause_run(run_id=run.run_id)  # in the same process: before the run can finish
 print(run.run_id)

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from igny8_app.services.demo import demo_csv
+from igny8_app.services.system.demo import demo_csv
 from tests.e2e.conftest import shot, ui_login
 
 OWNER = ("review-owner@example.com", "review-owner-password")

@@ -13,7 +13,7 @@ from igny8_app.domain.enums import Role
 from igny8_app.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Account, Membership, User, UserSession, utcnow
-from igny8_app.services import accounts
+from igny8_app.services.accounts import access as accounts
 from tests.factories import PASSWORD, make_account, make_site, make_user
 
 GENERIC = "Wrong email or password."

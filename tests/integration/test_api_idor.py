@@ -23,8 +23,10 @@ from starlette.testclient import TestClient
 from igny8_app import db as dbmod
 from igny8_app.api.common import SESSION_COOKIE
 from igny8_app.models import AutomationRun, Content, Image
-from igny8_app.services import accounts, automation, payments
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
+from igny8_app.services.billing import payments
+from igny8_app.services.automation.run_loop import execute_run
 from tests.engine_helpers import seed_site
 from tests.factories import make_account, make_site, make_user
 

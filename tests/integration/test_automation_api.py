@@ -18,7 +18,8 @@ from igny8_app import db as dbmod
 from igny8_app.api import automation_routes, openapi
 from igny8_app.models import AutomationRun, Keyword, SiteLock
 from igny8_app.queue import get_queue
-from igny8_app.services import accounts, keywords
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.content import keywords
 from tests.factories import make_account, make_site, make_user
 
 A = "/api/v1/automation"

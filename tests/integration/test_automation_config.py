@@ -19,9 +19,11 @@ from igny8_app.cli import app as cli_app
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import Role
 from igny8_app.models import Account, AutomationConfig, AutomationRun, ContentIdea, CreditTransaction, SiteLock
-from igny8_app.services import accounts, automation, automation_config
-from igny8_app.services.automation_config import ConfigInvalid
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import config as automation_config
+from igny8_app.services.automation.config import ConfigInvalid
+from igny8_app.services.automation.run_loop import execute_run
 from tests.engine_helpers import seed_site
 from tests.factories import make_user
 
@@ -233,7 +235,7 @@ def test_review_gate_pauses_after_the_stage_and_resume_continues(site):
 
 
 def test_batch_size_sets_how_many_items_run_between_delays(site, monkeypatch):
-    from igny8_app.services import run_loop
+    from igny8_app.services.automation import run_loop
 
     waits: list[float] = []
     real_wait = run_loop._wait

@@ -12,7 +12,9 @@ from igny8_app.api import admin_routes, billing_routes, files
 from igny8_app.api.common import SESSION_COOKIE
 from igny8_app.domain.costs import Usage
 from igny8_app.domain.enums import Role
-from igny8_app.services import accounts, billing, payments
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import payments
 from tests.factories import PASSWORD, make_account, make_site, make_user
 from tests.pdf_text import assert_invoice_pdf
 
@@ -164,7 +166,7 @@ def test_admin_sets_tokens_per_credit_and_minimum_and_charges_follow(world):
     """Per-token prices need tokens_per_credit and a floor: both are editable, validated, audited,
     and what the next charge uses."""
     from igny8_app.domain.costs import Usage, credits_for
-    from igny8_app.services import billing
+    from igny8_app.services.billing import ledger as billing
 
     url = "/api/v1/admin/credit-costs/content"
     r = post(world, "root", url, {"credits_cost": 2, "unit": "per_1k_tokens", "tokens_per_credit": "500",

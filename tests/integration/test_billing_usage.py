@@ -12,9 +12,11 @@ import pytest
 from igny8_app import db as dbmod
 from igny8_app.domain.costs import Usage
 from igny8_app.domain.errors import ValidationError
-from igny8_app.services import billing, billing_profile, usage
-from igny8_app.services.billing_profile import BillingSettings, FieldErrors
-from igny8_app.services.usage import UsageFilter
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import profile as billing_profile
+from igny8_app.services.billing import usage
+from igny8_app.services.billing.profile import BillingSettings, FieldErrors
+from igny8_app.services.billing.usage import UsageFilter
 from tests.factories import make_account, make_site
 
 

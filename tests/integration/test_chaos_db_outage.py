@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from igny8_app import db as dbmod
 from igny8_app.ai.offline import OfflineProvider
 from igny8_app.models import AutomationRun
-from igny8_app.services import automation, run_loop
-from igny8_app.services.run_loop import execute_run
-from igny8_app.services.watchdog import recover_stale_runs
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import run_loop
+from igny8_app.services.automation.run_loop import execute_run
+from igny8_app.services.automation.watchdog import recover_stale_runs
 from igny8_app.settings import get_settings, reset_settings
 from tests.chaos import reference_outputs
 from tests.engine_helpers import all_pending_done, check_exactly_once, get_run, seed_site

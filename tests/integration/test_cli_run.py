@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from igny8_app import db as dbmod
 from igny8_app.models import Keyword, RunEvent
 from igny8_app.queue import get_queue
-from igny8_app.services import keywords
+from igny8_app.services.content import keywords
 from igny8_app.settings import REPO_ROOT
 from tests.factories import make_account, make_site
 

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from igny8_app.api import auth_routes
 from igny8_app.api.common import client_ip_from
-from igny8_app.services import signin
+from igny8_app.services.accounts import signin
 from igny8_app.settings import get_settings, parse_trusted_proxies, reset_settings
 
 PROXIES = parse_trusted_proxies("10.0.0.5, 172.16.0.0/12,2001:db8::/32")

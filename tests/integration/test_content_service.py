@@ -12,7 +12,7 @@ from igny8_app import db as dbmod
 from igny8_app.domain import content_workflow as wf
 from igny8_app.domain.errors import Conflict, NotFound, ValidationError
 from igny8_app.models import Cluster, Content, Image
-from igny8_app.services import content as svc
+from igny8_app.services.content import articles as svc
 from igny8_app.settings import get_settings
 from tests.factories import make_account, make_site
 

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from igny8_app.db import read_session
 from igny8_app.models import AutomationRun, CreditTransaction
-from igny8_app.services import automation
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation.run_loop import execute_run
 from tests.engine_helpers import (all_pending_done, call_counts, check_exactly_once, check_images_on_disk,
                                   committed_items, expected_calls, get_run, percentile, seed_site, start_workers)
 

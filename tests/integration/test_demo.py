@@ -15,7 +15,9 @@ from igny8_app import db as dbmod
 from igny8_app.cli import app
 from igny8_app.domain.errors import Unauthenticated
 from igny8_app.models import User
-from igny8_app.services import accounts, demo, signin
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.system import demo
+from igny8_app.services.accounts import signin
 from tests.factories import make_user
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegi
 
 from igny8_app.jobs import enqueue_email
 from igny8_app.queue import get_queue, get_redis
-from igny8_app.services import system
+from igny8_app.services.system import operations as system
 from igny8_app.settings import reset_settings
 from tests.engine_helpers import start_workers, wait_until
 from tests.smtp_sink import SmtpSink

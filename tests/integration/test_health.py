@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from igny8_app import db as dbmod
 from igny8_app.api import system_routes
 from igny8_app.queue import reset_redis
-from igny8_app.services import system
+from igny8_app.services.system import operations as system
 from igny8_app.settings import get_settings, reset_settings
 
 API = Starlette(routes=system_routes.routes)

@@ -15,8 +15,9 @@ from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import InvoiceStatus
 from igny8_app.domain.errors import Conflict, NotFound
 from igny8_app.models import Account, CreditTransaction, Invoice
-from igny8_app.services import billing, invoices
-from igny8_app.services.invoice_pdf import render_invoice_pdf
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing.invoice_pdf import render_invoice_pdf
 from tests.factories import make_account
 from tests.pdf_text import pdf_text, row
 
@@ -179,7 +180,7 @@ def test_invoice_pdf_says_the_number_lines_totals_and_billing_details(db):
 
 def test_the_pdf_text_check_catches_a_wrong_total(db, monkeypatch):
     """The assertions above are not vacuous: a PDF that prints the subtotal as the total fails them."""
-    from igny8_app.services import invoice_pdf
+    from igny8_app.services.billing import invoice_pdf
 
     real = invoice_pdf.format_money
     monkeypatch.setattr(invoice_pdf, "format_money", lambda cents, cur="USD": real(cents + (cents == 21_840), cur))

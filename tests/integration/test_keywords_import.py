@@ -16,7 +16,8 @@ from sqlmodel import select
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import ImportRejected, NotFound
 from igny8_app.models import Account, ApiToken, Keyword, Membership, Site, User
-from igny8_app.services import accounts, keywords
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.content import keywords
 from igny8_app.settings import REPO_ROOT
 from tests.factories import make_account, make_site, make_user
 

@@ -17,7 +17,8 @@ from igny8_app.domain.costs import Usage
 from igny8_app.domain.enums import TransactionType
 from igny8_app.domain.errors import Conflict, Forbidden, InsufficientCredits, NotFound, ValidationError
 from igny8_app.models import Account, CreditTransaction, CreditUsageLog
-from igny8_app.services import accounts, billing
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
 from igny8_app.settings import REPO_ROOT
 from tests.factories import make_account, make_user
 

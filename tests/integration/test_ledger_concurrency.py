@@ -18,7 +18,7 @@ from igny8_app import db as dbmod
 from igny8_app.domain.costs import Usage
 from igny8_app.domain.errors import InsufficientCredits
 from igny8_app.models import CreditTransaction, CreditUsageLog
-from igny8_app.services import billing
+from igny8_app.services.billing import ledger as billing
 
 COST = 2  # the seeded "ideas" cost: 2 credits per item
 THREADS = 50

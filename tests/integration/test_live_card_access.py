@@ -18,7 +18,8 @@ from igny8_app.domain.enums import Role
 from igny8_app.models import Membership
 from igny8_app.pages import automation as automation_page
 from igny8_app.pages.automation import AutomationState, LiveRunState
-from igny8_app.services import accounts, sites
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import sites
 from igny8_app.state import SessionState
 from tests.factories import make_account, make_site, make_user
 from tests.integration.test_progress_hub import run_async
@@ -141,7 +142,7 @@ def test_access_is_checked_at_most_once_a_second_whatever_the_event_rate(operato
 
 def _remove_member(op) -> None:
     from igny8_app.models import User
-    from igny8_app.services import team
+    from igny8_app.services.accounts import team
 
     with write_session() as s:
         team.remove_member(session=s, actor=s.get(User, op.owner_id), account_id=op.account_id, user_id=op.user_id)

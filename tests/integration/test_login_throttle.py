@@ -12,7 +12,9 @@ from argon2 import PasswordHasher
 
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import RateLimited, Unauthenticated
-from igny8_app.services import accounts, signin, throttle
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import signin
+from igny8_app.services.accounts import throttle
 from tests.factories import PASSWORD, make_user
 
 ATTEMPTS = 50

@@ -10,7 +10,7 @@ import ssl
 
 import pytest
 
-from igny8_app.services.mailer import SmtpSecurityError, deliver
+from igny8_app.services.notifications.mail import SmtpSecurityError, deliver
 from igny8_app.settings import reset_settings
 from tests.smtp_sink import SmtpSink
 from tests.tls_certs import make_pki

@@ -15,7 +15,7 @@ from igny8_app.api import media_routes
 from igny8_app.api.common import SESSION_COOKIE
 from igny8_app.domain.enums import Role
 from igny8_app.models import Content
-from igny8_app.services import accounts
+from igny8_app.services.accounts import access as accounts
 from tests.factories import PASSWORD, make_account, make_site, make_user
 from tests.integration.test_content_service import BODY, add_image
 

@@ -140,7 +140,7 @@ def test_models_and_migrations_agree(empty_db: str) -> None:
     assert any(d[0] == "add_table" and d[1].name == "credit_package" for d in diff), diff
 
 
-# --- 0007: stored AI keys re-encrypted from sha256(SECRET_KEY) to the HKDF key (services/crypto.py)
+# --- 0007: stored AI keys re-encrypted from sha256(SECRET_KEY) to the HKDF key (crypto.py)
 
 def _legacy_token(secret: str, plaintext: str) -> str:
     import base64
@@ -203,7 +203,7 @@ def test_old_ai_key_ciphertexts_are_readable_after_upgrade_and_downgrade_restore
         empty_db: str, secret_key: str) -> None:
     from cryptography.fernet import InvalidToken
 
-    from igny8_app.services import crypto
+    from igny8_app import crypto
 
     dbmod.upgrade_database(empty_db, "0006")
     _seed_ai_keys(empty_db, {1: _legacy_token(secret_key, "sk-old-one"), 2: _legacy_token(secret_key, "sk-2"),

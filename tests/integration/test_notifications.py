@@ -14,8 +14,14 @@ from igny8_app.domain.costs import Usage
 from igny8_app.domain.errors import NotFound
 from igny8_app.models import Account, AutomationRun, User
 from igny8_app.queue import get_queue, get_redis
-from igny8_app.services import accounts, automation, billing, invoices, notifications, payments, run_events
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import invoices
+from igny8_app.services.notifications import inbox as notifications
+from igny8_app.services.billing import payments
+from igny8_app.services.automation import events as run_events
+from igny8_app.services.automation.run_loop import execute_run
 from tests.engine_helpers import seed_site
 from tests.factories import make_user
 from tests.smtp_sink import SmtpSink

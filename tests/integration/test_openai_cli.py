@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from igny8_app.db import write_session
-from igny8_app.services import ai_settings
+from igny8_app.services.automation import ai_settings
 from igny8_app.settings import REPO_ROOT
 from tests.factories import make_account
 from tests.fake_openai import FakeOpenAI, Fault

@@ -14,9 +14,12 @@ from sqlmodel import select
 from igny8_app.db import read_session, write_session
 from igny8_app.models import (AutomationRun, Cluster, Content, ContentIdea, CreditTransaction, CreditUsageLog, Image,
                               Keyword, RunEvent, Task)
-from igny8_app.services import automation, billing, keywords, run_loop
-from igny8_app.services.demo import demo_csv
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import control as automation
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.content import keywords
+from igny8_app.services.automation import run_loop
+from igny8_app.services.system.demo import demo_csv
+from igny8_app.services.automation.run_loop import execute_run
 from igny8_app.settings import get_settings
 from tests.fake_openai import FakeOpenAI, Fault
 from tests.factories import make_account, make_site

@@ -15,7 +15,9 @@ from starlette.testclient import TestClient
 
 from igny8_app import db as dbmod
 from igny8_app.api import admin_routes, automation_routes, billing_routes, openapi, openapi_billing
-from igny8_app.services import accounts, automation, keywords
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
+from igny8_app.services.content import keywords
 from tests.factories import make_account, make_site, make_user
 
 APP = Starlette(routes=[*automation_routes.routes, *openapi.routes, *billing_routes.routes, *admin_routes.routes])

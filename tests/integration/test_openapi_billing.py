@@ -24,7 +24,10 @@ from igny8_app import db as dbmod
 from igny8_app.api import admin_routes, billing_routes, openapi, openapi_billing
 from igny8_app.domain.costs import Usage
 from igny8_app.models import CreditPackage
-from igny8_app.services import accounts, billing, invoices, payments
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
 from igny8_app.settings import reset_settings
 from tests.factories import make_account, make_site, make_user
 from tests.fake_stripe import checkout_event, sign, start_fake_stripe

@@ -15,7 +15,11 @@ from sqlmodel import select
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from igny8_app.models import AccountAudit, PasswordReset, User
-from igny8_app.services import accounts, mailer, passwords, signin, throttle
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.notifications import mail as mailer
+from igny8_app.services.accounts import passwords
+from igny8_app.services.accounts import signin
+from igny8_app.services.accounts import throttle
 from tests.factories import PASSWORD, make_account, make_user
 
 

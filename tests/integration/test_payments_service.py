@@ -10,7 +10,8 @@ from sqlmodel import select
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from igny8_app.models import CreditPackage, CreditTransaction, Invoice, Payment
-from igny8_app.services import billing, payments
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import payments
 from tests.factories import make_account, make_user
 
 

@@ -15,9 +15,9 @@ import redis as redis_lib
 
 from igny8_app import progress_hub
 from igny8_app.db import read_session
-from igny8_app.services import automation
-from igny8_app.services.run_events import PROGRESS_CHANNEL
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation.events import PROGRESS_CHANNEL
+from igny8_app.services.automation.run_loop import execute_run
 from tests.conftest import free_port
 from tests.engine_helpers import seed_site
 

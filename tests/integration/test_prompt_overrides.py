@@ -11,10 +11,13 @@ from sqlmodel import select
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import ValidationError
 from igny8_app.models import AccountAISettings, ContentIdea, PromptOverride
-from igny8_app.services import ai_settings, automation, keywords, prompts
-from igny8_app.services.billing_profile import FieldErrors
-from igny8_app.services.demo import demo_csv
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import ai_settings
+from igny8_app.services.automation import control as automation
+from igny8_app.services.content import keywords
+from igny8_app.services.content import prompts
+from igny8_app.services.billing.profile import FieldErrors
+from igny8_app.services.system.demo import demo_csv
+from igny8_app.services.automation.run_loop import execute_run
 from tests.factories import make_account, make_site
 from tests.fake_openai import FakeOpenAI
 

@@ -14,7 +14,7 @@ import pytest
 from rq import Worker
 
 from igny8_app.queue import get_redis
-from igny8_app.services import automation
+from igny8_app.services.automation import control as automation
 from igny8_app.settings import get_settings
 from tests.engine_helpers import check_exactly_once, check_images_on_disk, get_run, seed_site, wait_until
 

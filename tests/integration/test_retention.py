@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from igny8_app.db import read_session, write_session
 from igny8_app.models import AutomationRun, Image, RunEvent, utcnow
-from igny8_app.services import automation, retention
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import control as automation
+from igny8_app.services.system import retention
+from igny8_app.services.automation.run_loop import execute_run
 from igny8_app.settings import get_settings
 from tests.engine_helpers import seed_site
 

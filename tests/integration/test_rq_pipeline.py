@@ -12,7 +12,7 @@ import pytest
 from igny8_app.domain.errors import Conflict
 from igny8_app.jobs import run_automation
 from igny8_app.queue import get_queue
-from igny8_app.services import automation
+from igny8_app.services.automation import control as automation
 from tests.engine_helpers import (all_pending_done, call_counts, check_exactly_once, check_images_on_disk,
                                   committed_items, items_between, stage_counts, stage_counts_from_state, expected_calls, get_run, percentile,
                                   read_call_log, seed_site, start_workers, wait_until)

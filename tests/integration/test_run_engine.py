@@ -13,9 +13,11 @@ from igny8_app.ai.base import ProviderError, get_provider
 from igny8_app.db import read_session, write_session
 from igny8_app.models import (AutomationRun, Cluster, Content, ContentIdea, CreditTransaction, Image, Keyword,
                               SiteLock, StageProgress, Task)
-from igny8_app.services import automation, billing, keywords
-from igny8_app.services.demo import demo_csv
-from igny8_app.services.run_loop import execute_run
+from igny8_app.services.automation import control as automation
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.content import keywords
+from igny8_app.services.system.demo import demo_csv
+from igny8_app.services.automation.run_loop import execute_run
 from tests.factories import make_account, make_site
 
 pytestmark = pytest.mark.usefixtures("redis")

@@ -37,9 +37,11 @@ from igny8_app.domain.costs import Usage
 from igny8_app.domain.errors import Conflict, InsufficientCredits
 from igny8_app.domain.run_state import Action, IllegalTransition, decide
 from igny8_app.models import AutomationRun, CreditCostConfig, utcnow
-from igny8_app.services import automation, billing, keywords
-from igny8_app.services.run_loop import execute_run
-from igny8_app.services.watchdog import recover_stale_runs
+from igny8_app.services.automation import control as automation
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.content import keywords
+from igny8_app.services.automation.run_loop import execute_run
+from igny8_app.services.automation.watchdog import recover_stale_runs
 from igny8_app.settings import get_settings, reset_settings
 from tests.engine_helpers import (TERMINAL, call_counts, check_exactly_once, demo_lines, expected_calls, get_run,
                                   items_between, keyword_csv, seed_site, stage_counts)
@@ -422,7 +424,7 @@ def test_withdrawing_a_pause_keeps_the_worker_going(db, redis, monkeypatch):
     Today ``automation._apply`` bumps the lease fence on every immediate decision, including
     this one (the run stays ``running``), so the live worker loses its lease: its in-flight item
     is thrown away and the run sits idle until the watchdog finds its heartbeat stale
-    (RUN_HEARTBEAT_TIMEOUT_S). Fix belongs in services/automation.py (not this suite's file)."""
+    (RUN_HEARTBEAT_TIMEOUT_S). Fix belongs in services/automation/control.py (not this suite's file)."""
     monkeypatch.setenv("RUN_HEARTBEAT_TIMEOUT_S", str(HEARTBEAT_TIMEOUT_S))
     reset_settings()
     site = seed_site(n_keywords=FIRST_KEYWORDS, in_article_images=0)

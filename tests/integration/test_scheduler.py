@@ -16,7 +16,9 @@ from sqlmodel import select
 
 from igny8_app.db import read_session, write_session
 from igny8_app.models import Account, AutomationConfig, AutomationRun, RunEvent
-from igny8_app.services import automation, automation_config, scheduler
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import config as automation_config
+from igny8_app.services.automation import scheduler
 from tests.engine_helpers import REPO, seed_site
 
 pytestmark = pytest.mark.usefixtures("redis")

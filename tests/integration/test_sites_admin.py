@@ -11,7 +11,10 @@ from sqlmodel import select
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from igny8_app.models import AccountAudit, AutomationRun, Keyword, Sector, Site, SiteLock, User
-from igny8_app.services import accounts, automation, keywords, sites
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import control as automation
+from igny8_app.services.content import keywords
+from igny8_app.services.accounts import sites
 from igny8_app.settings import get_settings
 from tests.factories import make_account, make_user
 

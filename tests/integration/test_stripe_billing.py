@@ -18,7 +18,11 @@ from igny8_app import db as dbmod
 from igny8_app.api import billing_routes
 from igny8_app.domain.errors import ValidationError
 from igny8_app.models import CreditPackage, CreditTransaction, Invoice, Payment
-from igny8_app.services import accounts, billing, invoices, payments, stripe_billing
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
+from igny8_app.services.billing import stripe_checkout as stripe_billing
 from igny8_app.settings import reset_settings
 from tests.factories import make_account, make_user
 from tests.fake_stripe import checkout_event, sign, start_fake_stripe

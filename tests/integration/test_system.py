@@ -17,7 +17,10 @@ from igny8_app.db import read_session, write_session
 from igny8_app.domain.errors import Conflict
 from igny8_app.models import AutomationRun, RunEvent, SiteLock, User, utcnow
 from igny8_app.queue import get_queue, reset_redis
-from igny8_app.services import automation, run_loop, scheduler, system
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import run_loop
+from igny8_app.services.automation import scheduler
+from igny8_app.services.system import operations as system
 from igny8_app.settings import reset_settings
 from tests.conftest import free_port
 from tests.engine_helpers import seed_site, start_workers, wait_until

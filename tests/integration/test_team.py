@@ -14,7 +14,11 @@ from sqlmodel import select
 from igny8_app import db as dbmod
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from igny8_app.models import Invitation, Membership, User
-from igny8_app.services import accounts, audit, invitations, team, throttle
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import audit
+from igny8_app.services.accounts import invitations
+from igny8_app.services.accounts import team
+from igny8_app.services.accounts import throttle
 from tests.factories import PASSWORD, make_account, make_site, make_user
 
 

@@ -13,7 +13,8 @@ from igny8_app import db as dbmod
 from igny8_app.api import automation_routes
 from igny8_app.domain.errors import Forbidden, NotFound
 from igny8_app.models import AccountAudit, ApiToken, User
-from igny8_app.services import accounts, tokens
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import tokens
 from tests.factories import make_account, make_site, make_user
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from igny8_app.domain.errors import ValidationError
-from igny8_app.services.admin_billing import _int, parse_price
+from igny8_app.services.billing.admin import _int, parse_price
 
 
 @pytest.mark.parametrize(("raw", "value"), [("-5", -5), ("1,000", 1000), (" 7 ", 7), (12, 12), ("0", 0)])

@@ -12,7 +12,7 @@ import pytest
 
 from igny8_app.api import body_limit
 from igny8_app.api.body_limit import BodyLimit, limit_for
-from igny8_app.services.stripe_billing import MAX_WEBHOOK_BYTES
+from igny8_app.services.billing.stripe_checkout import MAX_WEBHOOK_BYTES
 from igny8_app.settings import MAX_IMPORT_BYTES
 
 KIB = 1024

@@ -1,4 +1,4 @@
-"""services/crypto.py: one Fernet key per purpose, derived from SECRET_KEY with HKDF-SHA256."""
+"""crypto.py: one Fernet key per purpose, derived from SECRET_KEY with HKDF-SHA256."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from igny8_app.services import crypto
+from igny8_app import crypto
 
 SECRET = "unit-test-secret"
 
@@ -58,7 +58,7 @@ def test_unknown_purpose_and_empty_secret_are_refused() -> None:
 
 
 def test_ai_settings_uses_the_shared_helper(monkeypatch: pytest.MonkeyPatch) -> None:
-    from igny8_app.services import ai_settings
+    from igny8_app.services.automation import ai_settings
     from igny8_app.settings import reset_settings
 
     monkeypatch.setenv("SECRET_KEY", SECRET)

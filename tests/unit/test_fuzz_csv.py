@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from igny8_app.domain.errors import ImportRejected
 from igny8_app.domain.keyword_csv import parse_keyword_csv
-from igny8_app.services.usage import _FORMULA_START, neutralise
+from igny8_app.services.billing.usage import _FORMULA_START, neutralise
 
 MANY = settings(max_examples=2_500, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -11,7 +11,7 @@ import textwrap
 SCRIPT = textwrap.dedent("""
     import os, threading, time
     from igny8_app import worker
-    from igny8_app.services.scheduler import FORK_GUARD
+    from igny8_app.services.automation.scheduler import FORK_GUARD
 
     worker._guard_forks()
     held = threading.Event()

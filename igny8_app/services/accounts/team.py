@@ -19,8 +19,8 @@ from igny8_app.domain.enums import Role
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Membership, Site, User
-from igny8_app.services import audit
-from igny8_app.services.accounts import AccountAccess, authorize_account
+from igny8_app.services.accounts import audit
+from igny8_app.services.accounts.access import AccountAccess, authorize_account
 
 ROLES = [r.value for r in (Role.VIEWER, Role.EDITOR, Role.ADMIN, Role.OWNER)]
 

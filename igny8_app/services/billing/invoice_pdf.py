@@ -11,8 +11,8 @@ from pathlib import Path
 from fpdf import FPDF
 
 from igny8_app.domain.invoices import format_money
-from igny8_app.services.invoices import InvoiceView
-from igny8_app.services.payments import BANK_DETAILS
+from igny8_app.services.billing.invoices import InvoiceView
+from igny8_app.services.billing.payments import BANK_DETAILS
 
 SELLER = ["IGNY8 Automation Ltd", "1 Content Street", "London EC1A 1AA", "United Kingdom",
           "billing@igny8.example"]

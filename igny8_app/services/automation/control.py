@@ -36,9 +36,9 @@ from igny8_app.models import (
     Task,
     utcnow,
 )
-from igny8_app.services import run_events
-from igny8_app.services.estimate import estimate_for_site
-from igny8_app.services.pipeline import STAGE_NAMES, pipeline_overview
+from igny8_app.services.automation import events as run_events
+from igny8_app.services.automation.estimate import estimate_for_site
+from igny8_app.services.automation.overview import STAGE_NAMES, pipeline_overview
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)

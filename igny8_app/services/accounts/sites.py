@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from igny8_app.domain.errors import Conflict, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import AutomationConfig, AutomationRun, Keyword, Membership, Sector, Site, SiteLock, User
-from igny8_app.services.accounts import authorize_account, authorize_site
+from igny8_app.services.accounts.access import authorize_account, authorize_site
 from igny8_app.settings import get_settings
 
 MAX_SECTORS = 5
@@ -109,7 +109,7 @@ def list_account_sites(*, session: Session, account_id: int) -> list[dict[str, A
 
 
 def _audit(session: Session, actor: User, site: Site, action: str, detail: str = "") -> None:
-    from igny8_app.services import audit
+    from igny8_app.services.accounts import audit
 
     audit.record(session=session, account_id=site.account_id, actor=actor, action=action, target=site.name,
                  detail=detail)

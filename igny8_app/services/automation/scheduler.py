@@ -41,8 +41,9 @@ from igny8_app.domain.enums import RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, DomainError, InsufficientCredits, NotFound
 from igny8_app.domain.schedule import ScheduleError
 from igny8_app.models import Account, AutomationConfig, AutomationRun, Site, utcnow
-from igny8_app.services import automation, run_events
-from igny8_app.services.automation_config import schedule_of
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import events as run_events
+from igny8_app.services.automation.config import schedule_of
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -257,13 +258,13 @@ def _scheduler_task(now: datetime) -> dict[str, Any]:
 
 
 def _watchdog_task(now: datetime) -> dict[str, Any]:
-    from igny8_app.services.watchdog import recover_stale_runs
+    from igny8_app.services.automation.watchdog import recover_stale_runs
 
     return {"recovered": len(recover_stale_runs())}
 
 
 def _retention_task(now: datetime) -> dict[str, Any]:
-    from igny8_app.services import retention
+    from igny8_app.services.system import retention
 
     return retention.prune(now=now).summary()
 

@@ -27,7 +27,7 @@ from igny8_app.db import insert_ignore, write_session
 from igny8_app.domain.enums import Role
 from igny8_app.domain.errors import NotFound
 from igny8_app.models import Account, Membership, Notification, Site, User, utcnow
-from igny8_app.services import mailer
+from igny8_app.services.notifications import mail as mailer
 
 log = logging.getLogger(__name__)
 KINDS = ("run_completed", "run_paused", "run_failed", "low_balance", "invoice_issued", "invoice_paid")

@@ -117,8 +117,8 @@ def track_low_balance(*, session: Session, account: Account, now=None) -> bool: 
         return low
     session.execute(sa.update(Account).where(Account.id == account.id).values(**values))
     session.refresh(account, ["low_balance_since", "low_balance_dismissed_at"])
-    if low:  # just crossed below the threshold: notify owners and admins (services/notifications.py)
-        from igny8_app.services.notifications import low_balance
+    if low:  # just crossed below the threshold: notify owners and admins (services/notifications/inbox.py)
+        from igny8_app.services.notifications.inbox import low_balance
 
         low_balance(session=session, account=account)
     return low

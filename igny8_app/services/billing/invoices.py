@@ -20,7 +20,8 @@ from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import InvoiceStatus, InvoiceType, TransactionType
 from igny8_app.domain.errors import NotFound, ValidationError
 from igny8_app.models import Account, Invoice, InvoiceCounter, InvoiceLine, utcnow
-from igny8_app.services import billing, notifications
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.notifications import inbox as notifications
 
 PROFILE_FIELDS = ("billing_email", "company", "address", "country", "tax_id")
 

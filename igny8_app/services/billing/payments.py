@@ -17,7 +17,7 @@ from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import InvoiceStatus, InvoiceType, PaymentMethod, PaymentStatus
 from igny8_app.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from igny8_app.models import Account, CreditPackage, Invoice, Payment, User, utcnow
-from igny8_app.services import invoices
+from igny8_app.services.billing import invoices
 from igny8_app.settings import get_settings
 
 # Shown to customers paying by bank transfer (the reference is what ties the transfer to the payment).

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from igny8_app.db import write_session
 from igny8_app.domain.errors import RateLimited, Unauthenticated
-from igny8_app.services import accounts, throttle
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import throttle
 
 
 def sign_in(*, email: str, password: str, ip: str) -> str:

@@ -20,8 +20,10 @@ from igny8_app.domain.enums import Role
 from igny8_app.domain.errors import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Account, Invitation, Membership, User, utcnow
-from igny8_app.services import accounts, audit, throttle
-from igny8_app.services.team import parse_role
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import audit
+from igny8_app.services.accounts import throttle
+from igny8_app.services.accounts.team import parse_role
 from igny8_app.settings import get_settings
 
 INVITATION_TTL = timedelta(days=7)

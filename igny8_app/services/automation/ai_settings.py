@@ -1,7 +1,7 @@
 """Per-account AI settings: which provider an account's runs use, and its overrides of the
 environment's OpenAI-compatible settings (base URL, API key, models) and of the prompts.
 
-The API key is stored encrypted (services/crypto.py: Fernet, key derived from SECRET_KEY by
+The API key is stored encrypted (crypto.py: Fernet, key derived from SECRET_KEY by
 HKDF) and is never shown back: views carry only its last 4 characters. Empty fields mean "the server default" (the
 environment: AI_PROVIDER, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL_*)."""
 
@@ -17,9 +17,9 @@ from sqlmodel import Session
 from igny8_app.ai.base import PROVIDERS, AIProvider, get_provider
 from igny8_app.db import read_session
 from igny8_app.models import AccountAISettings, utcnow
-from igny8_app.services import crypto
-from igny8_app.services import prompts as prompt_service
-from igny8_app.services.billing_profile import FieldErrors
+from igny8_app import crypto
+from igny8_app.services.content import prompts as prompt_service
+from igny8_app.services.billing.profile import FieldErrors
 from igny8_app.settings import get_ai_settings, get_settings
 
 USER_PROVIDERS = ("offline", "openai")  # what an account may choose ('' = the server default)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from igny8_app.domain.errors import NotFound, ValidationError
 from igny8_app.models import Account, utcnow
-from igny8_app.services import billing
+from igny8_app.services.billing import ledger as billing
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAX_ID = re.compile(r"^[A-Za-z0-9 .\-/]{2,64}$")

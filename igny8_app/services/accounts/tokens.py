@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from igny8_app.domain.errors import NotFound
 from igny8_app.domain.roles import Permission
 from igny8_app.models import ApiToken, Membership, User, utcnow
-from igny8_app.services import accounts, audit
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import audit
 
 
 def _fmt(value) -> str:  # noqa: ANN001

@@ -52,6 +52,6 @@ def publish(run: AutomationRun, state: dict[str, Any] | None = None, **extra: An
     except RedisError:
         log.warning("progress event for %s not published (Redis unavailable)", run.run_id)
     if run.status in ("completed", "paused", "failed"):  # notification centre + email (never raises)
-        from igny8_app.services.notifications import run_changed
+        from igny8_app.services.notifications.inbox import run_changed
 
         run_changed(run)

@@ -27,7 +27,8 @@ from igny8_app.db import write_session
 from igny8_app.domain.enums import InvoiceStatus, PaymentMethod, PaymentStatus
 from igny8_app.domain.errors import DomainError, NotFound, ValidationError
 from igny8_app.models import Account, CreditPackage, Invoice, Payment, utcnow
-from igny8_app.services import invoices, payments
+from igny8_app.services.billing import invoices
+from igny8_app.services.billing import payments
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,10 @@ from igny8_app.models import (
     User,
     utcnow,
 )
-from igny8_app.services import billing, estimate
-from igny8_app.services.payments import require_superuser
-from igny8_app.services.usage import month_start
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.automation import estimate
+from igny8_app.services.billing.payments import require_superuser
+from igny8_app.services.billing.usage import month_start
 
 MAX_COST = 10_000
 MAX_ADJUST = 10_000_000
@@ -131,7 +132,7 @@ def cost_audit(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def typical_run_cost(rules_by_op: dict[str, CostRule], *, keywords: int = PREVIEW_KEYWORDS) -> dict[str, Any]:
-    """What a run over ``keywords`` new keywords costs, with the averages of services/estimate.py."""
+    """What a run over ``keywords`` new keywords costs, with the averages of services/automation/estimate.py."""
     batch = PREVIEW_BATCH
     kw = keywords if keywords >= estimate.MIN_KEYWORDS_TO_CLUSTER else 0
     clusters = math.ceil(kw / estimate.KEYWORDS_PER_CLUSTER)

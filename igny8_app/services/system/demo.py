@@ -20,7 +20,10 @@ from sqlmodel import Session, select
 
 from igny8_app.domain.enums import Role
 from igny8_app.models import Site, User
-from igny8_app.services import accounts, billing, keywords, sites
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.content import keywords
+from igny8_app.services.accounts import sites
 
 DEMO_ACCOUNT = "Demo Gardens"
 DEMO_OWNER = ("owner@demo.igny8.local", "demo-owner-pass")

@@ -37,10 +37,12 @@ from igny8_app.domain.errors import InsufficientCredits
 from igny8_app.domain.run_state import worker_stop
 from igny8_app.models import AutomationRun, StageProgress, utcnow
 from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
-from igny8_app.services import billing, run_events, stage_io
-from igny8_app.services.automation import mark_cancelled, processing_state, release_lock
-from igny8_app.services import ai_settings
-from igny8_app.services.pipeline import STAGE_NAMES
+from igny8_app.services.billing import ledger as billing
+from igny8_app.services.automation import events as run_events
+from igny8_app.services.automation import stage_items as stage_io
+from igny8_app.services.automation.control import mark_cancelled, processing_state, release_lock
+from igny8_app.services.automation import ai_settings
+from igny8_app.services.automation.overview import STAGE_NAMES
 from igny8_app.settings import get_ai_settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,9 @@ from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import EventLevel, RunStatus
 from igny8_app.domain.errors import Conflict, NotFound
 from igny8_app.models import AutomationRun, Site, SiteLock, User, utcnow
-from igny8_app.services import automation, run_events, scheduler
+from igny8_app.services.automation import control as automation
+from igny8_app.services.automation import events as run_events
+from igny8_app.services.automation import scheduler
 
 log = logging.getLogger(__name__)
 FAILED_LIMIT = 50

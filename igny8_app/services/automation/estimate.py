@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from igny8_app.domain.costs import Usage, credits_for
 from igny8_app.models import Cluster, Content, ContentIdea, Image, Keyword, Task
-from igny8_app.services.billing import cost_rule
+from igny8_app.services.billing.ledger import cost_rule
 
 # Averages used where the queue does not exist yet (documented in README).
 KEYWORDS_PER_CLUSTER = 4

@@ -19,7 +19,10 @@ from igny8_app.db import write_session
 from igny8_app.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Membership, PasswordReset, User, UserSession, utcnow
-from igny8_app.services import accounts, audit, mailer, throttle
+from igny8_app.services.accounts import access as accounts
+from igny8_app.services.accounts import audit
+from igny8_app.services.notifications import mail as mailer
+from igny8_app.services.accounts import throttle
 
 RESET_TTL = timedelta(minutes=60)
 MAX_RESETS_PER_HOUR = 5  # requests per user; more are silently dropped (no email flood)

@@ -1,0 +1,1 @@
+"""What the pipeline works on and makes: keywords, articles, prompt overrides."""

@@ -1,0 +1,1 @@
+"""Operating the platform: workers and health, retention, demo data."""
