@@ -10,11 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from igny8_app.domain.enums import RequestedAction, RunStatus
+from igny8_app.domain.enums import PauseReason, RequestedAction, RunStatus
 from igny8_app.domain.errors import Conflict
 
 ACTIVE = frozenset({RunStatus.RUNNING, RunStatus.PAUSED})
 TERMINAL = frozenset({RunStatus.CANCELLED, RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED})
+
+# Every status change a run may make (a run is created ``running`` or ``skipped``). Finished runs
+# change no more. Pause, resume and cancel by an operator, and the stops for review, credits,
+# provider and the credit cap, are all one of these pairs.
+TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.RUNNING: frozenset({RunStatus.PAUSED, RunStatus.CANCELLED, RunStatus.COMPLETED, RunStatus.FAILED}),
+    RunStatus.PAUSED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),
+}
+
+# Who did it, for actions no person did (a person is named by their email).
+SCHEDULER, WATCHDOG, COMMAND_LINE, OPERATOR = "scheduler", "watchdog", "command line", "operator"
 
 
 class Action(str, Enum):
@@ -71,6 +82,19 @@ def decide(status: RunStatus | str, requested: RequestedAction | str | None, act
     if requested is RequestedAction.CANCEL:
         raise IllegalTransition("The run is already being cancelled.")
     return Decision(RunStatus.RUNNING, RequestedAction.CANCEL, immediate=False)
+
+
+def check_transition(status: RunStatus | str, to: RunStatus | str,
+                     reason: PauseReason | str | None = None) -> tuple[RunStatus, PauseReason | None]:
+    """The one rule for a status change: ``status`` -> ``to`` is legal, and a pause (only a pause)
+    names its reason. Returns both, typed. Raises IllegalTransition."""
+    status, to = RunStatus(status), RunStatus(to)
+    reason = PauseReason(reason) if reason else None
+    if to not in TRANSITIONS.get(status, frozenset()):
+        raise IllegalTransition(f"A {status.value} run cannot become {to.value}.")
+    if (to is RunStatus.PAUSED) != (reason is not None):
+        raise IllegalTransition("A pause needs a reason; no other change has one.")
+    return to, reason
 
 
 def worker_stop(requested: RequestedAction | str | None) -> RunStatus | None:

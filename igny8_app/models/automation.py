@@ -66,6 +66,7 @@ class AutomationRun(SQLModel, table=True):
     scheduled_for: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default="running", sa_type=sa.String(16))
     requested_action: str | None = Field(default=None, sa_type=sa.String(16))
+    requested_by: str | None = Field(default=None, sa_type=sa.String(255))  # who asked for requested_action
     pause_reason: str | None = Field(default=None, sa_type=sa.String(32))
     current_stage: int = Field(default=1)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -123,4 +124,5 @@ class RunEvent(SQLModel, table=True):
     stage: int | None = Field(default=None)
     level: str = Field(default="info", sa_type=sa.String(8))
     message: str = Field(sa_type=sa.Text)
+    actor: str | None = Field(default=None, sa_type=sa.String(255))  # an email, 'scheduler', 'watchdog', 'command line'
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import PauseReason, RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
-from igny8_app.domain.run_state import Action, decide, percentage
+from igny8_app.domain.run_state import OPERATOR, Action, decide, percentage
 from igny8_app.models import (
     Account,
     AutomationConfig,
@@ -39,6 +39,7 @@ from igny8_app.models import (
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation.estimate import estimate_for_site
 from igny8_app.services.automation.overview import STAGE_NAMES, pipeline_overview
+from igny8_app.services.automation.transitions import release_lock, transition  # noqa: F401 (release_lock: re-exported)
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,9 @@ def worker_active(run: AutomationRun, now: datetime | None = None) -> bool:
 # --- commands -----------------------------------------------------------------------------------
 
 def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id: int | None = None,
-              scheduled_for: datetime | None = None, enqueue: bool = True) -> AutomationRun:
+              scheduled_for: datetime | None = None, enqueue: bool = True, actor: str | None = None) -> AutomationRun:
     """Create a run and queue its job. Refuses when the site already has an active run, or when
-    the balance is below 1.2 × the estimate."""
+    the balance is below 1.2 × the estimate. ``actor``: who starts it, for the activity log."""
     with write_session() as s:
         site = s.get(Site, site_id)
         if site is None:
@@ -157,8 +158,9 @@ def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id:
             s.add(SiteLock(site_id=site_id, run_pk=run.id))
             cfg.last_run_at = now
             s.add(cfg)
-            run_events.record(s, run, f"Run started ({run.trigger}); estimated {estimate['total']} credits.",
-                              kind="run_start")
+            by = f" by {actor}" if actor else ""
+            run_events.record(s, run, f"Run started ({run.trigger}){by}; estimated {estimate['total']} credits.",
+                              kind="run_start", actor=actor)
             s.flush()
         except sa.exc.IntegrityError:
             raise Conflict(f"Site '{site_name}' already has an active run or a run for this due time.") from None
@@ -179,31 +181,33 @@ def enqueue_run(run: AutomationRun) -> None:
         log.exception("could not queue run %s; the watchdog will queue it", run.run_id)
 
 
-def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | None) -> dict[str, Any]:
+def _apply(run_id: str, action: Action, *, site_id: int | None, actor: str | None) -> dict[str, Any]:
     enqueue = False
+    who = actor or OPERATOR
     with write_session() as s:
         run = get_run(session=s, run_id=run_id, site_id=site_id, for_update=True)
         now = utcnow()
         d = decide(run.status, run.requested_action, action, worker_active=worker_active(run, now))
-        run.requested_action = d.requested_action.value if d.requested_action else None
-        if d.immediate:
-            if d.status is RunStatus.PAUSED and run.status != RunStatus.PAUSED.value:
-                run.paused_at, run.pause_reason = now, PauseReason.OPERATOR.value
-                run_events.record(s, run, "Paused by operator (no item was in progress).", kind="pause")
-            elif d.status is RunStatus.CANCELLED:
-                mark_cancelled(s, run, now, "Cancelled by operator.")
-            elif action is Action.RESUME and run.status == RunStatus.PAUSED.value:
-                mark_resumed(s, run, now)
-                enqueue = True
-            elif action is Action.RESUME:
-                run_events.record(s, run, "Pause request withdrawn.", kind="resume")
-            run.status = d.status.value
-            if d.status is not RunStatus.RUNNING or d.enqueue:  # a withdrawn pause keeps its live worker
-                run.lease_fence += 1  # invalidate any stale holder
-                run.lease_owner = None if d.status is not RunStatus.RUNNING else run.lease_owner
-        else:
+        if not d.immediate:  # the worker applies it after its item, naming who asked
+            run.requested_action, run.requested_by = d.requested_action.value, actor
             verb = "Pausing" if action is Action.PAUSE else "Cancelling"
-            run_events.record(s, run, f"{verb} — finishing the current item…", kind=f"{action.value}_requested")
+            run_events.record(s, run, f"{verb} (asked by {who}) — finishing the current item…",
+                              kind=f"{action.value}_requested", actor=actor)
+        elif d.status is RunStatus.PAUSED:
+            transition(s, run, RunStatus.PAUSED, f"Paused by {who} (no item was in progress).",
+                       reason=PauseReason.OPERATOR, actor=actor, now=now)
+        elif d.status is RunStatus.CANCELLED:
+            transition(s, run, RunStatus.CANCELLED, f"Cancelled by {who}.", actor=actor, now=now)
+        elif d.enqueue:
+            transition(s, run, RunStatus.RUNNING, f"Resumed by {who}; continuing with the next item.", actor=actor,
+                       now=now)
+            enqueue = True
+        else:  # a pause that has not landed yet is taken back
+            run.requested_action = run.requested_by = None
+            run_events.record(s, run, f"Pause request withdrawn by {who}.", kind="resume", actor=actor)
+        if d.immediate and (d.status is not RunStatus.RUNNING or d.enqueue):  # a withdrawn pause keeps its worker
+            run.lease_fence += 1  # invalidate any stale holder
+            run.lease_owner = None if d.status is not RunStatus.RUNNING else run.lease_owner
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)
@@ -213,39 +217,17 @@ def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | N
     return state
 
 
-def pause_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.PAUSE, site_id=site_id, user_id=user_id)
+def pause_run(*, run_id: str, site_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
+    """Pause (``actor``: who asks, shown in the activity log; None: 'operator')."""
+    return _apply(run_id, Action.PAUSE, site_id=site_id, actor=actor)
 
 
-def resume_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.RESUME, site_id=site_id, user_id=user_id)
+def resume_run(*, run_id: str, site_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.RESUME, site_id=site_id, actor=actor)
 
 
-def cancel_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.CANCEL, site_id=site_id, user_id=user_id)
-
-
-def mark_resumed(s: Session, run: AutomationRun, now: datetime) -> None:
-    if run.paused_at is not None:
-        run.paused_seconds += max(0, int((now - run.paused_at).total_seconds()))
-    run.resumed_at, run.paused_at, run.pause_reason = now, None, None
-    run.heartbeat_at = now
-    run_events.record(s, run, "Resumed; continuing with the next item.", kind="resume")
-
-
-def mark_cancelled(s: Session, run: AutomationRun, now: datetime, message: str) -> None:
-    if run.paused_at is not None:
-        run.paused_seconds += max(0, int((now - run.paused_at).total_seconds()))
-        run.paused_at = None
-    run.status = RunStatus.CANCELLED.value
-    run.cancelled_at = run.completed_at = now
-    run.requested_action = None
-    release_lock(s, run)
-    run_events.record(s, run, message, kind="cancel")
-
-
-def release_lock(s: Session, run: AutomationRun) -> None:
-    s.execute(sa.delete(SiteLock).where(SiteLock.site_id == run.site_id, SiteLock.run_pk == run.id))
+def cancel_run(*, run_id: str, site_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.CANCEL, site_id=site_id, actor=actor)
 
 
 def retry_failed_items(*, site_id: int) -> dict[str, int]:

@@ -22,10 +22,12 @@ PROGRESS_EVERY_N = 10
 
 
 def record(session: Session, run: AutomationRun, message: str, *, stage: int | None = None,
-           level: EventLevel | str = EventLevel.INFO, kind: str = "info", **data: Any) -> None:
-    """Add a RunEvent row in the caller's transaction, and append the same event to the trace file."""
-    session.add(RunEvent(run_pk=run.id, stage=stage, level=EventLevel(level).value, message=message))
-    trace(run, kind, message=message, stage=stage, level=EventLevel(level).value, **data)
+           level: EventLevel | str = EventLevel.INFO, kind: str = "info", actor: str | None = None,
+           **data: Any) -> None:
+    """Add a RunEvent row in the caller's transaction, and append the same event to the trace file.
+    ``actor``: who did it (an email, 'scheduler', 'watchdog', 'command line'); None for the run's own steps."""
+    session.add(RunEvent(run_pk=run.id, stage=stage, level=EventLevel(level).value, message=message, actor=actor))
+    trace(run, kind, message=message, stage=stage, level=EventLevel(level).value, actor=actor, **data)
 
 
 def trace(run: AutomationRun, kind: str, **data: Any) -> None:

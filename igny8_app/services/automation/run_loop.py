@@ -34,13 +34,14 @@ from igny8_app.ai.resilience import ProviderUnavailable
 from igny8_app.db import is_transient_db_error, write_session
 from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus
 from igny8_app.domain.errors import InsufficientCredits
-from igny8_app.domain.run_state import worker_stop
+from igny8_app.domain.run_state import OPERATOR, worker_stop
 from igny8_app.models import AutomationRun, StageProgress, utcnow
 from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation import stage_items as stage_io
-from igny8_app.services.automation.control import mark_cancelled, processing_state, release_lock
+from igny8_app.services.automation.control import processing_state, release_lock
+from igny8_app.services.automation.transitions import transition
 from igny8_app.services.automation import ai_settings
 from igny8_app.services.automation.overview import STAGE_NAMES
 from igny8_app.settings import get_ai_settings, get_settings
@@ -423,10 +424,8 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
 def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
     with write_session() as s:
         run = _fenced_run(s, lease)
-        run.status, run.pause_reason, run.paused_at = RunStatus.PAUSED.value, PauseReason.INSUFFICIENT_CREDITS.value, utcnow()
-        run.requested_action, run.lease_owner = None, None
-        run_events.record(s, run, f"Paused: {exc.message} Add credits, then resume.", level=EventLevel.WARNING,
-                          kind="pause")
+        transition(s, run, RunStatus.PAUSED, f"Paused: {exc.message} Add credits, then resume.",
+                   reason=PauseReason.INSUFFICIENT_CREDITS, level=EventLevel.WARNING)
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)
@@ -436,10 +435,8 @@ def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
 
 def _pause_for_review(s: Session, run: AutomationRun, stage: int) -> str:
     """A review gate: the run pauses after ``stage`` so the operator checks its output first."""
-    run.status, run.pause_reason, run.paused_at = RunStatus.PAUSED.value, PauseReason.REVIEW.value, utcnow()
-    run.requested_action, run.lease_owner = None, None
-    run_events.record(s, run, f"Paused for review after stage {stage} ({STAGE_NAMES[stage]}): check its output, "
-                      "then resume.", stage=stage, kind="pause", review_stage=stage)
+    transition(s, run, RunStatus.PAUSED, f"Paused for review after stage {stage} ({STAGE_NAMES[stage]}): check its "
+               "output, then resume.", reason=PauseReason.REVIEW, stage=stage, review_stage=stage)
     s.add(run)
     s.flush()
     state = processing_state(session=s, run=run)
@@ -459,12 +456,9 @@ def _stop_at_cap(lease: Lease, exc: CapReached, item: stage_io.WorkItem) -> str:
         results["cap_reached"] = {"cap": exc.cap, "credits_used": exc.used, "next_item_credits": exc.needed,
                                   "stage": item.stage, "item": item.title[:200]}
         run.stage_results = results
-        run.status, run.completed_at, run.lease_owner, run.requested_action = (
-            RunStatus.COMPLETED.value, now, None, None)
-        release_lock(s, run)
-        run_events.record(s, run, f"Credit cap reached: {exc.used} of {exc.cap} credits used; the next item "
-                          f"({item.title[:80]}) needs {exc.needed}. Run stopped (cap_reached).", stage=item.stage,
-                          level=EventLevel.WARNING, kind="cap_reached")
+        transition(s, run, RunStatus.COMPLETED, f"Credit cap reached: {exc.used} of {exc.cap} credits used; the "
+                   f"next item ({item.title[:80]}) needs {exc.needed}. Run stopped (cap_reached).", now=now,
+                   stage=item.stage, level=EventLevel.WARNING, kind="cap_reached")
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)
@@ -474,12 +468,10 @@ def _stop_at_cap(lease: Lease, exc: CapReached, item: stage_io.WorkItem) -> str:
 
 def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:
     now = utcnow()
-    if stop is RunStatus.PAUSED:
-        run.status, run.paused_at, run.pause_reason = RunStatus.PAUSED.value, now, PauseReason.OPERATOR.value
-        run.requested_action = None
-        run_events.record(s, run, "Paused by operator after the current item.", kind="pause")
-    else:
-        mark_cancelled(s, run, now, "Cancelled by operator after the current item.")
+    who = run.requested_by  # who asked for it
+    verb = "Paused" if stop is RunStatus.PAUSED else "Cancelled"
+    transition(s, run, stop, f"{verb} by {who or OPERATOR} after the current item.", actor=who, now=now,
+               reason=PauseReason.OPERATOR if stop is RunStatus.PAUSED else None)
     run.lease_owner = None
     s.add(run)
     s.flush()
@@ -536,13 +528,10 @@ def _pause_for_provider(lease: Lease, item: stage_io.WorkItem, failures: int) ->
     after item. The current item stays queued, so a resume starts with it."""
     with write_session() as s:
         run = _fenced_run(s, lease)
-        run.status, run.pause_reason, run.paused_at = (RunStatus.PAUSED.value, PauseReason.PROVIDER_UNAVAILABLE.value,
-                                                       utcnow())
-        run.requested_action, run.lease_owner = None, None
         last = str(item.extra.get("unavailable") or "")[:300]
-        run_events.record(s, run, f"Paused: the AI provider failed {failures} time(s) in a row ({last}). "
-                          "Check the AI settings or the provider, then resume.", stage=item.stage,
-                          level=EventLevel.WARNING, kind="pause")
+        transition(s, run, RunStatus.PAUSED, f"Paused: the AI provider failed {failures} time(s) in a row ({last}). "
+                   "Check the AI settings or the provider, then resume.", reason=PauseReason.PROVIDER_UNAVAILABLE,
+                   stage=item.stage, level=EventLevel.WARNING)
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)

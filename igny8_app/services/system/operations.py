@@ -25,6 +25,7 @@ from igny8_app.models import AutomationRun, Site, SiteLock, User, utcnow
 from igny8_app.services.automation import control as automation
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation import scheduler
+from igny8_app.services.automation.transitions import transition
 
 log = logging.getLogger(__name__)
 FAILED_LIMIT = 50
@@ -136,8 +137,9 @@ def release_site_lock(*, site_id: int, actor: User, now: datetime | None = None)
                            f"{run.heartbeat_at:%H:%M:%S} UTC): the lock is not stuck. Pause or cancel the run instead.")
         previous = run.status
         if run.status in (RunStatus.RUNNING.value, RunStatus.PAUSED.value):
-            automation.mark_cancelled(s, run, now, f"Cancelled: the site lock was released by platform admin "
-                                                   f"{actor.email} (the run had no live worker).")
+            transition(s, run, RunStatus.CANCELLED, f"Cancelled: the site lock was released by platform admin "
+                                                     f"{actor.email} (the run had no live worker).",
+                       actor=actor.email, now=now)
             run.lease_fence += 1
             run.lease_owner = None
         s.execute(sa.delete(SiteLock).where(SiteLock.site_id == site_id))
