@@ -14,6 +14,7 @@ import typer
 
 from igny8_app.domain.enums import Role
 from igny8_app.domain.errors import DomainError
+from igny8_app.domain.run_state import COMMAND_LINE
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="IGNY8 Automation command line.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -28,6 +29,7 @@ scheduler_app = typer.Typer(no_args_is_help=True, help="Scheduled runs (every wo
 app.add_typer(scheduler_app, name="scheduler")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+AsOpt = Annotated[str, typer.Option("--as", help="Whose action this is, for the run's activity log (an email).")]
 
 
 def _out(data: dict, as_json: bool, text: str) -> None:
@@ -284,45 +286,49 @@ def _state_text(state: dict) -> str:
 
 
 @run_app.command("start")
-def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
+def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False, by: AsOpt = "") -> None:
     """Start a manual run for a site (queued for the workers)."""
     from igny8_app.services.automation import control as automation
 
     try:
-        run = automation.start_run(site_id=site, trigger="manual")
+        run = automation.start_run(site_id=site, trigger="manual", actor=_actor(by))
     except DomainError as exc:
         _fail(exc, as_json)
     _out({"run_id": run.run_id}, as_json, f"Started {run.run_id} for site {site}.")
 
 
-def _run_action(action: str, run_id: str, as_json: bool) -> None:
+def _actor(by: str) -> str:
+    return by.strip().lower() or COMMAND_LINE  # who the activity log names
+
+
+def _run_action(action: str, run_id: str, as_json: bool, by: str = "") -> None:
     from igny8_app.services.automation import control as automation
 
     service = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run,
                "status": automation.get_processing_state}[action]
     try:
-        state = service(run_id=run_id)
+        state = service(run_id=run_id, **({} if action == "status" else {"actor": _actor(by)}))
     except DomainError as exc:
         _fail(exc, as_json)
     _out(state, as_json, _state_text(state))
 
 
 @run_app.command("pause")
-def run_pause(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+def run_pause(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = "") -> None:
     """Pause a run after its current item (at once when no worker holds it)."""
-    _run_action("pause", run_id, as_json)
+    _run_action("pause", run_id, as_json, by)
 
 
 @run_app.command("resume")
-def run_resume(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+def run_resume(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = "") -> None:
     """Resume a paused run with its next unprocessed item."""
-    _run_action("resume", run_id, as_json)
+    _run_action("resume", run_id, as_json, by)
 
 
 @run_app.command("cancel")
-def run_cancel(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
+def run_cancel(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = "") -> None:
     """Cancel a run after its current item; final."""
-    _run_action("cancel", run_id, as_json)
+    _run_action("cancel", run_id, as_json, by)
 
 
 @run_app.command("status")

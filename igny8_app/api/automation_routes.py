@@ -27,6 +27,7 @@ from starlette.routing import Route
 from igny8_app.api.body_limit import API_BODY_BYTES
 from igny8_app.api.common import bearer_token, error_response
 from igny8_app.db import read_session, write_session
+from igny8_app.domain.enums import Trigger
 from igny8_app.domain.errors import Conflict, DomainError, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.services.accounts import access as accounts
@@ -70,6 +71,7 @@ class Call:
 
     user_id: int
     site_id: int
+    actor: str  # the token's user, by email, for the activity log
     params: QueryParams
     body: Any = None  # the parsed JSON body of a PUT
 
@@ -79,13 +81,13 @@ def authorize(token: str | None, params: QueryParams, permission: Permission, bo
         user = accounts.resolve_api_token(session=s, token=token)
         site_id = int_param(params, "site_id")
         accounts.authorize_site(session=s, user=user, site_id=site_id, permission=permission)
-        return Call(user_id=user.id, site_id=site_id, params=params, body=body)
+        return Call(user_id=user.id, site_id=site_id, actor=user.email, params=params, body=body)
 
 
 # --- handlers (sync; run in the threadpool) -----------------------------------------------------
 
 def _run_now(c: Call) -> tuple[int, Any]:
-    run = automation.start_run(site_id=c.site_id, trigger="manual", user_id=c.user_id)
+    run = automation.start_run(site_id=c.site_id, trigger=Trigger.MANUAL, user_id=c.user_id, actor=c.actor)
     return 201, automation.get_processing_state(run_id=run.run_id, site_id=c.site_id)
 
 
@@ -115,7 +117,7 @@ def _target_run(c: Call, verb: str) -> str:
 
 def _command(service: Callable[..., dict[str, Any]], verb: str) -> Callable[[Call], Any]:
     def handle(c: Call) -> Any:
-        return service(run_id=_target_run(c, verb), site_id=c.site_id, user_id=c.user_id)
+        return service(run_id=_target_run(c, verb), site_id=c.site_id, actor=c.actor)
 
     handle.__name__ = f"_{verb}"
     return handle

@@ -104,6 +104,8 @@ SCHEMAS: dict[str, Any] = {
         "events": {"type": "array", "items": _obj({
             "id": _INT, "stage": {"type": "integer", "nullable": True},
             "level": {"type": "string", "enum": [lv.value for lv in EventLevel]}, "message": _STR,
+            "actor": {"type": "string", "nullable": True,
+                      "description": "Who did it: a user's email, 'command line', 'scheduler' or 'watchdog'."},
             "created_at": _TIME,
         })},
     }),

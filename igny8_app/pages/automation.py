@@ -281,8 +281,8 @@ class LiveRunState(AutomationState):
             return
         try:
             with self._authorize(Permission.RUN) as ctx:
-                site_id, user_id = ctx.site.id, ctx.user.id
-            run = automation.start_run(site_id=site_id, user_id=user_id)
+                site_id, user_id, email = ctx.site.id, ctx.user.id, ctx.user.email
+            run = automation.start_run(site_id=site_id, user_id=user_id, actor=email)
             with self._authorize(Permission.READ) as ctx:
                 self.run = self._reload(ctx)
         except DomainError as exc:
@@ -298,8 +298,8 @@ class LiveRunState(AutomationState):
         fn = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run}[action]
         try:
             with self._authorize(Permission.RUN) as ctx:
-                site_id = ctx.site.id
-            self.run = fn(run_id=self.run["run_id"], site_id=site_id)
+                site_id, email = ctx.site.id, ctx.user.email
+            self.run = fn(run_id=self.run["run_id"], site_id=site_id, actor=email)
             self._note_run(self.run)
         except DomainError as exc:
             self.pending_action = ""

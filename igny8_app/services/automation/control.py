@@ -352,7 +352,7 @@ def logs(*, session: Session, run: AutomationRun, lines: int = 100) -> list[dict
         raise ValidationError("lines must be between 1 and 5000.")
     rows = session.exec(select(RunEvent).where(RunEvent.run_pk == run.id)
                         .order_by(RunEvent.id.desc()).limit(lines)).all()
-    return [{"id": e.id, "stage": e.stage, "level": e.level, "message": e.message,
+    return [{"id": e.id, "stage": e.stage, "level": e.level, "message": e.message, "actor": e.actor,
              "created_at": e.created_at.isoformat()} for e in reversed(rows)]
 
 

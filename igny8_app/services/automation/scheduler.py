@@ -39,6 +39,7 @@ from sqlmodel import select
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, DomainError, InsufficientCredits, NotFound
+from igny8_app.domain.run_state import SCHEDULER
 from igny8_app.domain.schedule import ScheduleError
 from igny8_app.models import Account, AutomationConfig, AutomationRun, Site, utcnow
 from igny8_app.services.automation import control as automation
@@ -123,7 +124,7 @@ def record_skip(*, site_id: int, due: datetime, reason: str, now: datetime | Non
             )
             s.add(run)
             s.flush()
-            run_events.record(s, run, f"Scheduled run skipped: {reason}", kind="run_skipped")
+            run_events.record(s, run, f"Scheduled run skipped: {reason}", kind="run_skipped", actor=SCHEDULER)
         return run
     except sa.exc.IntegrityError:
         return None
@@ -136,7 +137,7 @@ def fire(*, site_id: int, due: datetime, now: datetime | None = None) -> tuple[s
     if _exists(site_id, due):
         return "exists", None
     try:
-        run = automation.start_run(site_id=site_id, trigger=Trigger.SCHEDULED, scheduled_for=due)
+        run = automation.start_run(site_id=site_id, trigger=Trigger.SCHEDULED, scheduled_for=due, actor=SCHEDULER)
         return "started", run
     except InsufficientCredits as exc:
         reason = f"Not enough credits. {exc.message}"

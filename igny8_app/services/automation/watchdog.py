@@ -10,8 +10,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from igny8_app.db import write_session
-from igny8_app.domain.enums import RunStatus
+from igny8_app.domain.enums import EventLevel, RunStatus
+from igny8_app.domain.run_state import WATCHDOG
 from igny8_app.models import AutomationRun, utcnow
+from igny8_app.services.automation import events as run_events
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ def recover_stale_runs() -> list[int]:
                           .values(heartbeat_at=now, lease_owner=None)).rowcount
             if n:
                 claimed.append(run_pk)
+                run_events.record(s, s.get(AutomationRun, run_pk), "Worker lost (no heartbeat for "
+                                  f"{int(timeout.total_seconds())} s); recovery job queued by {WATCHDOG}.",
+                                  level=EventLevel.WARNING, kind="recovery", actor=WATCHDOG)
     for run_pk in claimed:
         log.warning("run %s: heartbeat stale; queuing a recovery job", run_pk)
         enqueue_run_job(run_pk)
