@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from igny8_app.domain.enums import Role
+from igny8_app.domain.enums import Role, Trigger
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.run_state import COMMAND_LINE
 
@@ -291,7 +291,7 @@ def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: Json
     from igny8_app.services.automation import control as automation
 
     try:
-        run = automation.start_run(site_id=site, trigger="manual", actor=_actor(by))
+        run = automation.start_run(site_id=site, trigger=Trigger.MANUAL, actor=_actor(by))
     except DomainError as exc:
         _fail(exc, as_json)
     _out({"run_id": run.run_id}, as_json, f"Started {run.run_id} for site {site}.")

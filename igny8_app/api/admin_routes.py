@@ -133,18 +133,18 @@ def _invoices(c: Call) -> Any:
     return {"page": page, "per_page": per_page, "total": total, "results": rows}
 
 
-def _invoice_action(target: str):  # noqa: ANN202
+def _invoice_action(target: InvoiceStatus):  # noqa: ANN202
     def handle(c: Call) -> Any:
         invoice_id = path_id(c, "invoice_id", "Invoice")
         note = body_text(c.body, "note", required=False).strip() or None
         with write_session() as s:
-            if target == "paid":
+            if target is InvoiceStatus.PAID:
                 inv = invoices.mark_paid(session=s, invoice_id=invoice_id, created_by=c.user_id, note=note)
             else:
                 inv = invoices.transition(session=s, invoice_id=invoice_id, target=target, note=note)
             return invoices.invoice_dict(inv)
 
-    handle.__name__ = f"invoice_{target}"
+    handle.__name__ = f"invoice_{target.value}"
     return handle
 
 
@@ -182,8 +182,8 @@ ENDPOINTS = [
     ("payments/{payment_id}/approve", "POST", _review(True)),
     ("payments/{payment_id}/reject", "POST", _review(False)),
     ("invoices", "GET", _invoices),
-    ("invoices/{invoice_id}/mark-paid", "POST", _invoice_action("paid")),
-    ("invoices/{invoice_id}/void", "POST", _invoice_action("void")),
+    ("invoices/{invoice_id}/mark-paid", "POST", _invoice_action(InvoiceStatus.PAID)),
+    ("invoices/{invoice_id}/void", "POST", _invoice_action(InvoiceStatus.VOID)),
     ("credit-packages", "GET", _packages),
     ("credit-packages/new", "POST", _save_package),
     ("credit-packages/{package_id}", "POST", _save_package),

@@ -11,6 +11,12 @@ from typing import Any
 
 import reflex as rx
 
+from igny8_app.domain.enums import PauseReason, RequestedAction, RunStatus
+
+RUNNING, PAUSED, CANCELLED = RunStatus.RUNNING.value, RunStatus.PAUSED.value, RunStatus.CANCELLED.value
+COMPLETED, FAILED, SKIPPED = RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.SKIPPED.value
+PAUSE, CANCEL = RequestedAction.PAUSE.value, RequestedAction.CANCEL.value
+
 # Radix animates every change of a progress bar (a 120 ms transform transition). Live runs update
 # the bars up to 50 times a second, so they would animate without pause; with software
 # compositing (no GPU: servers, VMs, thin clients) that alone kept a whole core busy and delayed
@@ -18,10 +24,12 @@ import reflex as rx
 NO_BAR_TRANSITION = {"& .rt-ProgressIndicator": {"transition": "none"}}
 
 PAUSE_HELP = {
-    "operator": "Paused by an operator. Resume continues with the next item.",
-    "insufficient_credits": "Paused: the account ran out of credits. Add credits on the Billing page, then resume.",
-    "provider_unavailable": "Paused: the AI provider kept failing. Check the provider settings, then resume.",
-    "review": "Paused for review. Check the results so far, then resume.",
+    PauseReason.OPERATOR.value: "Paused by an operator. Resume continues with the next item.",
+    PauseReason.INSUFFICIENT_CREDITS.value:
+        "Paused: the account ran out of credits. Add credits on the Billing page, then resume.",
+    PauseReason.PROVIDER_UNAVAILABLE.value:
+        "Paused: the AI provider kept failing. Check the provider settings, then resume.",
+    PauseReason.REVIEW.value: "Paused for review. Check the results so far, then resume.",
 }
 
 # Ticks every [data-ticker] element once a second: base seconds + time since the anchor, while running.
@@ -46,16 +54,16 @@ def ticker_script() -> rx.Component:
 
 
 def _theme(status: rx.Var) -> tuple[Any, Any]:
-    background = rx.match(status, ("paused", "var(--amber-2)"), ("cancelled", "var(--gray-3)"),
-                          ("failed", "var(--red-2)"), ("completed", "var(--green-2)"), "var(--indigo-1)")
-    border = rx.match(status, ("paused", "var(--amber-8)"), ("cancelled", "var(--gray-8)"),
-                      ("failed", "var(--red-8)"), ("completed", "var(--green-8)"), "var(--indigo-7)")
+    background = rx.match(status, (PAUSED, "var(--amber-2)"), (CANCELLED, "var(--gray-3)"),
+                          (FAILED, "var(--red-2)"), (COMPLETED, "var(--green-2)"), "var(--indigo-1)")
+    border = rx.match(status, (PAUSED, "var(--amber-8)"), (CANCELLED, "var(--gray-8)"),
+                      (FAILED, "var(--red-8)"), (COMPLETED, "var(--green-8)"), "var(--indigo-7)")
     return background, border
 
 
 def _status_badge(status: rx.Var) -> rx.Component:
     return rx.badge(status, size="2", variant="solid", id="run-status", color_scheme=rx.match(
-        status, ("running", "indigo"), ("paused", "amber"), ("completed", "green"), ("failed", "red"), "gray"))
+        status, (RUNNING, "indigo"), (PAUSED, "amber"), (COMPLETED, "green"), (FAILED, "red"), "gray"))
 
 
 def _metric(label: str, value: rx.Component) -> rx.Component:
@@ -66,28 +74,28 @@ def _controls(state: Any) -> rx.Component:
     run = state.run
     status = run["status"].to(str)
     requested = run["requested_action"].to(str)
-    has_request = (requested == "pause") | (requested == "cancel")  # null-safe (JSON null is not "")
+    has_request = (requested == PAUSE) | (requested == CANCEL)  # null-safe (JSON null is not "")
     busy = state.pending_action != ""
     return rx.hstack(
         rx.cond(
-            status == "running",
+            status == RUNNING,
             rx.button(rx.cond(state.pending_action == "pause", rx.spinner(size="1"), rx.icon("pause", size=14)),
                       "Pause", on_click=state.pause, disabled=busy | has_request | ~state.can_run,
                       variant="soft", color_scheme="amber", id="pause-button"),
         ),
         rx.cond(
-            status == "paused",
+            status == PAUSED,
             rx.button(rx.cond(state.pending_action == "resume", rx.spinner(size="1"), rx.icon("play", size=14)),
                       "Resume", on_click=state.resume, disabled=busy | ~state.can_run, color_scheme="indigo",
                       id="resume-button"),
         ),
         rx.cond(
-            (status == "running") | (status == "paused"),
+            (status == RUNNING) | (status == PAUSED),
             rx.alert_dialog.root(
                 rx.alert_dialog.trigger(
                     rx.button(rx.cond(state.pending_action == "cancel", rx.spinner(size="1"), rx.icon("x", size=14)),
                               "Cancel", variant="soft", color_scheme="red",
-                              disabled=busy | (requested == "cancel") | ~state.can_run, id="cancel-button"),
+                              disabled=busy | (requested == CANCEL) | ~state.can_run, id="cancel-button"),
                 ),
                 rx.alert_dialog.content(
                     rx.alert_dialog.title("Cancel this run?"),
@@ -118,29 +126,29 @@ def _banner(state: Any) -> rx.Component:
     requested = run["requested_action"].to(str)
     reason = run["pause_reason"].to(str)
     return rx.fragment(
-        rx.cond((status == "running") & (requested == "pause"),
+        rx.cond((status == RUNNING) & (requested == PAUSE),
                 rx.callout("Pausing — finishing current item…", icon="loader", color_scheme="amber", size="1",
                            id="pausing-note")),
-        rx.cond((status == "running") & (requested == "cancel"),
+        rx.cond((status == RUNNING) & (requested == CANCEL),
                 rx.callout("Cancelling — finishing current item…", icon="loader", color_scheme="red", size="1",
                            id="cancelling-note")),
-        rx.cond(status == "paused",
+        rx.cond(status == PAUSED,
                 rx.callout(rx.match(reason, *[(k, v) for k, v in PAUSE_HELP.items()], "Paused."),
                            icon="circle-pause", color_scheme="amber", size="1", id="paused-note")),
-        rx.cond(status == "failed",
+        rx.cond(status == FAILED,
                 rx.callout("The run failed: " + run["error"].to(str), icon="circle-x", color_scheme="red",
                            size="1")),
-        rx.cond(status == "cancelled",
+        rx.cond(status == CANCELLED,
                 rx.callout("Cancelled. Finished items are kept; start a new run to continue.", icon="ban",
                            color_scheme="gray", size="1")),
-        rx.cond(status == "completed",
+        rx.cond(status == COMPLETED,
                 rx.cond(run["result"].to(str) == "cap_reached",
                         rx.callout("Stopped at the per-run credit cap (cap_reached, not a failure): the remaining "
                                    "items wait for the next run.", icon="octagon-pause", color_scheme="amber",
                                    size="1", id="cap-reached-note"),
                         rx.callout("Completed: every stage is done.", icon="circle-check", color_scheme="green",
                                    size="1"))),
-        rx.cond(status == "skipped",
+        rx.cond(status == SKIPPED,
                 rx.callout("Scheduled run skipped: " + run["skip_reason"].to(str), icon="calendar-x",
                            color_scheme="orange", size="1", id="skipped-note")),
     )
@@ -165,7 +173,7 @@ def processing_card(state: Any) -> rx.Component:
                 ),
                 _banner(state),
                 rx.progress(value=run["percentage"].to(int), width="100%", size="3", id="stage-progress",
-                            color_scheme=rx.cond(status == "paused", "amber", "indigo"), max_height="10px",
+                            color_scheme=rx.cond(status == PAUSED, "amber", "indigo"), max_height="10px",
                             height="10px", style=NO_BAR_TRANSITION),
                 rx.hstack(
                     rx.text(run["processed_items"].to_string(), " / ", run["total_items"].to_string(),
@@ -183,7 +191,7 @@ def processing_card(state: Any) -> rx.Component:
                           rx.text(overall.to_string(), "%", size="1", color_scheme="gray"), width="100%",
                           align="center"),
                 rx.cond(
-                    (status == "running") & run["current_item"].to(bool),
+                    (status == RUNNING) & run["current_item"].to(bool),
                     rx.vstack(
                         rx.text("Now: ", rx.text.strong(run["current_item"].to(str)), size="2", id="current-item"),
                         rx.text("Up next", size="1", color_scheme="gray", weight="medium"),
@@ -203,7 +211,7 @@ def processing_card(state: Any) -> rx.Component:
                     "", size="5", weight="bold", id="run-duration", data_ticker="1",
                     data_base=run["duration_seconds"].to_string(),
                     data_anchor=run["as_of"].to_string(),
-                    data_running=rx.cond(status == "running", "true", "false"))),
+                    data_running=rx.cond(status == RUNNING, "true", "false"))),
                 _metric("Credits used", rx.text(run["credits_used"].to_string(), size="5", weight="bold",
                                                 id="credits-used")),
                 _metric("Stage", rx.text(stage.to_string(), " of 6", size="3", weight="medium")),
@@ -217,7 +225,7 @@ def processing_card(state: Any) -> rx.Component:
             align="stretch",
         ),
         id="processing-card",
-        class_name=rx.cond(status == "paused", "run-paused", "run-" + status),
+        class_name=rx.cond(status == PAUSED, "run-paused", "run-" + status),
         style={"background": background, "border": "1px solid", "border_color": border},
         width="100%",
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from igny8_app.domain.enums import ContentStatus
 from igny8_app.domain.errors import Conflict
 
-DRAFT, REVIEW, PUBLISHED = "draft", "review", "published"
+DRAFT, REVIEW, PUBLISHED = ContentStatus.DRAFT.value, ContentStatus.REVIEW.value, ContentStatus.PUBLISHED.value
 STATUSES = (DRAFT, REVIEW, PUBLISHED)
 
 #: current status -> statuses it may move to

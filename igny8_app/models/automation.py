@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from igny8_app.domain.enums import EventLevel, Frequency, RunStatus, Trigger
 from igny8_app.models.base import JSON, UTCDateTime, utcnow
 
 
@@ -24,7 +25,7 @@ class AutomationConfig(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = Field(foreign_key="site.id", ondelete="CASCADE", unique=True)
     enabled: bool = Field(default=False)
-    frequency: str = Field(default="daily", sa_type=sa.String(16))
+    frequency: str = Field(default=Frequency.DAILY.value, sa_type=sa.String(16))
     scheduled_time: str = Field(default="02:00", sa_type=sa.String(5))  # HH:MM, account timezone
     weekday: int | None = Field(default=None)  # 0=Monday, for weekly
     month_day: int | None = Field(default=None)  # 1-28, for monthly
@@ -62,9 +63,9 @@ class AutomationRun(SQLModel, table=True):
     run_id: str = Field(sa_type=sa.String(64), unique=True, index=True)
     site_id: int = Field(foreign_key="site.id", ondelete="CASCADE")
     account_id: int = Field(foreign_key="account.id", ondelete="CASCADE", index=True)
-    trigger: str = Field(default="manual", sa_type=sa.String(16))
+    trigger: str = Field(default=Trigger.MANUAL.value, sa_type=sa.String(16))
     scheduled_for: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    status: str = Field(default="running", sa_type=sa.String(16))
+    status: str = Field(default=RunStatus.RUNNING.value, sa_type=sa.String(16))
     requested_action: str | None = Field(default=None, sa_type=sa.String(16))
     requested_by: str | None = Field(default=None, sa_type=sa.String(255))  # who asked for requested_action
     pause_reason: str | None = Field(default=None, sa_type=sa.String(32))
@@ -122,7 +123,7 @@ class RunEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_pk: int = Field(foreign_key="automation_run.id", ondelete="CASCADE")
     stage: int | None = Field(default=None)
-    level: str = Field(default="info", sa_type=sa.String(8))
+    level: str = Field(default=EventLevel.INFO.value, sa_type=sa.String(8))
     message: str = Field(sa_type=sa.Text)
     actor: str | None = Field(default=None, sa_type=sa.String(255))  # an email, 'scheduler', 'watchdog', 'command line'
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

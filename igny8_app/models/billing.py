@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from igny8_app.domain.enums import InvoiceStatus, PaymentStatus
 from igny8_app.models.base import JSON, UTCDateTime, utcnow
 
 
@@ -134,7 +135,7 @@ class Invoice(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
     number: str = Field(sa_type=sa.String(32), unique=True)
     type: str = Field(sa_type=sa.String(20))
-    status: str = Field(default="draft", sa_type=sa.String(16))
+    status: str = Field(default=InvoiceStatus.DRAFT.value, sa_type=sa.String(16))
     currency: str = Field(default="USD", sa_type=sa.String(3))
     subtotal_cents: int = Field(default=0)
     tax_cents: int = Field(default=0)
@@ -168,7 +169,7 @@ class Payment(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", ondelete="CASCADE", index=True)
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", ondelete="SET NULL", index=True)
     method: str = Field(sa_type=sa.String(20))
-    status: str = Field(default="pending_approval", sa_type=sa.String(20))
+    status: str = Field(default=PaymentStatus.PENDING_APPROVAL.value, sa_type=sa.String(20))
     amount_cents: int
     currency: str = Field(default="USD", sa_type=sa.String(3))
     reference: str | None = Field(default=None, sa_type=sa.String(120), unique=True)

@@ -13,6 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from igny8_app.domain.enums import (ClusterStatus, ContentStatus, ContentType, IdeaStatus, ImageStatus,
+                                    KeywordStatus, PromptStatus, TaskStatus)
 from igny8_app.models.base import UTCDateTime, utcnow
 
 
@@ -34,7 +36,7 @@ class Keyword(SQLModel, table=True):
     volume: int = Field(default=0)
     difficulty: int | None = Field(default=None)
     intent: str | None = Field(default=None, sa_type=sa.String(16))
-    status: str = Field(default="new", sa_type=sa.String(16))
+    status: str = Field(default=KeywordStatus.NEW.value, sa_type=sa.String(16))
     cluster_id: int | None = Field(default=None, foreign_key="cluster.id", ondelete="SET NULL", index=True)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = Field(default=0)
@@ -52,7 +54,7 @@ class Cluster(SQLModel, table=True):
     description: str = Field(default="", sa_type=sa.Text)
     keywords_count: int = Field(default=0)
     volume: int = Field(default=0)
-    status: str = Field(default="new", sa_type=sa.String(16))
+    status: str = Field(default=ClusterStatus.NEW.value, sa_type=sa.String(16))
     run_id: str | None = Field(default=None, sa_type=sa.String(64))
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = Field(default=0)
@@ -74,10 +76,10 @@ class ContentIdea(SQLModel, table=True):
     idea_title: str = Field(sa_type=sa.String(255))
     description: str = Field(default="", sa_type=sa.Text)
     keywords: str = Field(default="", sa_type=sa.Text)  # comma-separated target keywords
-    content_type: str = Field(default="post", sa_type=sa.String(16))
+    content_type: str = Field(default=ContentType.POST.value, sa_type=sa.String(16))
     content_structure: str = Field(default="article", sa_type=sa.String(32))
     estimated_word_count: int = Field(default=1000)
-    status: str = Field(default="new", sa_type=sa.String(16))
+    status: str = Field(default=IdeaStatus.NEW.value, sa_type=sa.String(16))
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -93,10 +95,10 @@ class Task(SQLModel, table=True):
     cluster_id: int | None = Field(default=None, foreign_key="cluster.id", ondelete="SET NULL")
     idea_id: int | None = Field(default=None, foreign_key="content_idea.id", ondelete="SET NULL", unique=True)
     title: str = Field(sa_type=sa.String(255))
-    content_type: str = Field(default="post", sa_type=sa.String(16))
+    content_type: str = Field(default=ContentType.POST.value, sa_type=sa.String(16))
     content_structure: str = Field(default="article", sa_type=sa.String(32))
     word_count: int = Field(default=1000)
-    status: str = Field(default="queued", sa_type=sa.String(16))
+    status: str = Field(default=TaskStatus.QUEUED.value, sa_type=sa.String(16))
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -119,8 +121,8 @@ class Content(SQLModel, table=True):
     meta_title: str = Field(default="", sa_type=sa.String(255))
     meta_description: str = Field(default="", sa_type=sa.String(500))
     word_count: int = Field(default=0)
-    status: str = Field(default="draft", sa_type=sa.String(16))
-    prompt_status: str = Field(default="pending", sa_type=sa.String(16))  # stage 5 queue
+    status: str = Field(default=ContentStatus.DRAFT.value, sa_type=sa.String(16))
+    prompt_status: str = Field(default=PromptStatus.PENDING.value, sa_type=sa.String(16))  # stage 5 queue
     run_id: str | None = Field(default=None, sa_type=sa.String(64))
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = Field(default=0)
@@ -147,7 +149,7 @@ class Image(SQLModel, table=True):
     height: int | None = Field(default=None)
     format: str | None = Field(default=None, sa_type=sa.String(8))
     size_bytes: int | None = Field(default=None)
-    status: str = Field(default="pending", sa_type=sa.String(16))
+    status: str = Field(default=ImageStatus.PENDING.value, sa_type=sa.String(16))
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -17,6 +17,7 @@ from typing import Any
 import reflex as rx
 
 from igny8_app.pages.automation_config import ConfigState
+from igny8_app.domain.enums import RunStatus
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
 from igny8_app.live_access import AccessGate
@@ -44,6 +45,9 @@ def _trace_push(run: dict[str, Any]) -> None:
     with open(PUSH_TRACE, "a", encoding="utf-8") as fh:
         fh.write(f"{time.time():.6f} {run.get('current_stage', 0)} {run.get('processed_items', 0)} "
                  f"{run.get('total_items', 0)}\n")
+
+
+ACTIVE_STATUSES = (RunStatus.RUNNING.value, RunStatus.PAUSED.value)  # a run that holds its site
 
 
 class AutomationState(SessionState):
@@ -119,12 +123,12 @@ class AutomationState(SessionState):
 
     @rx.var
     def run_active(self) -> bool:
-        return self.run_status in ("running", "paused")
+        return self.run_status in ACTIVE_STATUSES
 
     @rx.var
     def run_now_block(self) -> str:
         """Why Run now is disabled, or ''."""
-        if self.run_status in ("running", "paused"):
+        if self.run_status in ACTIVE_STATUSES:
             return "A run is already active for this site."
         if not any(st.get("pending") for st in self.stages):
             return "Nothing is waiting in any stage: import keywords first."
@@ -270,7 +274,7 @@ class LiveRunState(AutomationState):
             self._card_seq = carrying[-1].get("_seq", 0)
             self._note_run(newest)
         return (not newest or not self.run or self.run.get("run_id") != newest.get("run_id")
-                or any(e.get("stage_done") or e.get("reload") or not e.get("state") or e.get("status") != "running"
+                or any(e.get("stage_done") or e.get("reload") or not e.get("state") or e.get("status") != RunStatus.RUNNING.value
                        for e in events))
 
     # --- commands -------------------------------------------------------------------------------

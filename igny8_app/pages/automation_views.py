@@ -8,7 +8,9 @@ from typing import Any
 import reflex as rx
 
 from igny8_app.components.layout import page_frame
-from igny8_app.components.processing_card import processing_card, ticker_script
+from igny8_app.components.processing_card import (CANCELLED, COMPLETED, FAILED, PAUSED, RUNNING, SKIPPED,
+                                                   processing_card, ticker_script)
+from igny8_app.domain.enums import EventLevel, PauseReason
 from igny8_app.pages.automation import AutomationState, LiveRunState
 from igny8_app.pages.automation_config import ConfigState, config_button, config_dialog
 
@@ -111,8 +113,8 @@ def _history() -> rx.Component:
                                           cursor="pointer", size="2")),
                     rx.table.cell(rx.hstack(
                         rx.badge(r["status"].to(str), color_scheme=rx.match(
-                            r["status"].to(str), ("completed", "green"), ("running", "indigo"), ("paused", "amber"),
-                            ("cancelled", "gray"), ("failed", "red"), ("skipped", "orange"), "gray")),
+                            r["status"].to(str), (COMPLETED, "green"), (RUNNING, "indigo"), (PAUSED, "amber"),
+                            (CANCELLED, "gray"), (FAILED, "red"), (SKIPPED, "orange"), "gray")),
                         rx.cond(r["result"].to(str) == "cap_reached", rx.badge("cap reached", variant="outline",
                                                                                color_scheme="amber")),
                         rx.cond(r["skip_reason"], rx.tooltip(rx.icon("info", size=14, color="var(--orange-11)"),
@@ -141,7 +143,7 @@ def _activity() -> rx.Component:
                 rx.vstack(rx.foreach(AutomationState.activity, lambda e: rx.hstack(
                     rx.text(e["created_at"].to(str)[11:19], size="1", color_scheme="gray", font_family="monospace"),
                     rx.badge(e["level"].to(str), size="1", color_scheme=rx.match(
-                        e["level"].to(str), ("warning", "amber"), ("error", "red"), "gray")),
+                        e["level"].to(str), (EventLevel.WARNING.value, "amber"), (EventLevel.ERROR.value, "red"), "gray")),
                     rx.text(e["message"].to(str), size="2"),
                     spacing="2", align="center")), spacing="1", id="activity-log"),
                 max_height="260px", type="auto",
@@ -198,7 +200,7 @@ def _review_notice() -> rx.Component:
     run = LiveRunState.run
     reviewed = run["current_stage"].to(int) - 1
     return rx.cond(
-        (run["status"].to(str) == "paused") & (run["pause_reason"].to(str) == "review"),
+        (run["status"].to(str) == PAUSED) & (run["pause_reason"].to(str) == PauseReason.REVIEW.value),
         rx.callout(
             rx.text("Paused for review after stage ", reviewed.to_string(), ". Check ",
                     rx.match(reviewed, *[(n, rx.link(label, href=href)) for n, (href, label) in REVIEW_LINKS.items()],

@@ -11,7 +11,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlmodel import Session
 
-from igny8_app.domain.enums import EventLevel
+from igny8_app.domain.enums import EventLevel, RunStatus
 from igny8_app.models import AutomationRun, RunEvent, utcnow
 from igny8_app.queue import get_redis
 from igny8_app.settings import get_settings
@@ -19,6 +19,7 @@ from igny8_app.settings import get_settings
 log = logging.getLogger(__name__)
 PROGRESS_CHANNEL = "igny8:progress"  # one channel; events carry site_id and run_id
 PROGRESS_EVERY_N = 10
+NOTIFIED = (RunStatus.COMPLETED.value, RunStatus.PAUSED.value, RunStatus.FAILED.value)  # run_changed acts on these
 
 
 def record(session: Session, run: AutomationRun, message: str, *, stage: int | None = None,
@@ -53,7 +54,7 @@ def publish(run: AutomationRun, state: dict[str, Any] | None = None, **extra: An
         get_redis().publish(PROGRESS_CHANNEL, json.dumps(payload, default=str))
     except RedisError:
         log.warning("progress event for %s not published (Redis unavailable)", run.run_id)
-    if run.status in ("completed", "paused", "failed"):  # notification centre + email (never raises)
+    if run.status in NOTIFIED:  # notification centre + email (never raises)
         from igny8_app.services.notifications.inbox import run_changed
 
         run_changed(run)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from igny8_app.domain.enums import InvoiceStatus
 from igny8_app.domain.invoices import format_money
 from igny8_app.services.billing.invoices import InvoiceView
 from igny8_app.services.billing.payments import BANK_DETAILS
@@ -18,8 +19,9 @@ SELLER = ["IGNY8 Automation Ltd", "1 Content Street", "London EC1A 1AA", "United
           "billing@igny8.example"]
 _FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
 INK, MUTED, ACCENT, RULE = (15, 23, 42), (100, 116, 139), (79, 70, 229), (226, 232, 240)
-STATUS_COLOURS = {"paid": (22, 163, 74), "pending": (217, 119, 6), "void": (100, 116, 139),
-                  "uncollectible": (220, 38, 38), "draft": (100, 116, 139)}
+STATUS_COLOURS = {InvoiceStatus.PAID.value: (22, 163, 74), InvoiceStatus.PENDING.value: (217, 119, 6),
+                  InvoiceStatus.VOID.value: (100, 116, 139), InvoiceStatus.UNCOLLECTIBLE.value: (220, 38, 38),
+                  InvoiceStatus.DRAFT.value: (100, 116, 139)}
 
 
 class _Doc(FPDF):
@@ -144,7 +146,7 @@ def render_invoice_pdf(view: InvoiceView) -> bytes:
 
     # payment instructions / note
     pdf.ln(8)
-    if inv.status == "pending":
+    if inv.status == InvoiceStatus.PENDING.value:
         _block(pdf, pdf.l_margin, pdf.get_y(), w, "How to pay (bank transfer)", [
             f"Beneficiary: {BANK_DETAILS['beneficiary']} · {BANK_DETAILS['bank']}",
             f"IBAN: {BANK_DETAILS['iban']} · BIC: {BANK_DETAILS['bic']}",

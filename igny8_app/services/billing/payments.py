@@ -28,7 +28,8 @@ BANK_DETAILS = {
     "bic": "NWBKGB2L",
 }
 MANUAL_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.MANUAL)
-METHOD_LABELS = {"stripe": "card (Stripe)", "bank_transfer": "bank transfer", "manual": "manual"}
+METHOD_LABELS = {PaymentMethod.STRIPE.value: "card (Stripe)", PaymentMethod.BANK_TRANSFER.value: "bank transfer",
+                 PaymentMethod.MANUAL.value: "manual"}
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people type these
 
 

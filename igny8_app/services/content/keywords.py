@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from igny8_app.db import insert_ignore
+from igny8_app.domain.enums import KeywordStatus
 from igny8_app.domain.errors import NotFound, ValidationError
 from igny8_app.domain.keyword_csv import RowError, parse_keyword_csv, validate_keyword_fields
 from igny8_app.models import Keyword, Site, utcnow
@@ -82,7 +83,8 @@ def import_keywords(*, session: Session, site_id: int, data: bytes, progress: Pr
             Keyword.__table__,
             [
                 {"site_id": site_id, "keyword": r.keyword, "keyword_norm": r.keyword_norm, "volume": r.volume,
-                 "difficulty": r.difficulty, "intent": r.intent, "status": "new", "attempts": 0,
+                 "difficulty": r.difficulty, "intent": r.intent, "status": KeywordStatus.NEW.value,
+                 "attempts": 0,
                  "created_at": now, "updated_at": now}
                 for r in chunk
             ],

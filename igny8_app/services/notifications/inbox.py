@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from igny8_app.db import insert_ignore, write_session
-from igny8_app.domain.enums import Role
+from igny8_app.domain.enums import PauseReason, Role, RunStatus
 from igny8_app.domain.errors import NotFound
 from igny8_app.models import Account, Membership, Notification, Site, User, utcnow
 from igny8_app.services.notifications import mail as mailer
@@ -32,10 +32,10 @@ from igny8_app.services.notifications import mail as mailer
 log = logging.getLogger(__name__)
 KINDS = ("run_completed", "run_paused", "run_failed", "low_balance", "invoice_issued", "invoice_paid")
 PAUSE_REASONS = {
-    "operator": "paused by an operator",
-    "insufficient_credits": "the account ran out of credits",
-    "provider_unavailable": "the AI provider is unavailable",
-    "review": "waiting for a review of the last stage's output",
+    PauseReason.OPERATOR.value: "paused by an operator",
+    PauseReason.INSUFFICIENT_CREDITS.value: "the account ran out of credits",
+    PauseReason.PROVIDER_UNAVAILABLE.value: "the AI provider is unavailable",
+    PauseReason.REVIEW.value: "waiting for a review of the last stage's output",
 }
 MANAGER_ROLES = (Role.OWNER.value, Role.ADMIN.value)
 PAGE_SIZE = 50
@@ -112,18 +112,18 @@ def run_changed(run: Any) -> None:
     """Called by run_events.publish after a run's state was committed. Acts on completed, paused
     and failed; never raises."""
     status = getattr(run, "status", None)
-    if status not in ("completed", "paused", "failed"):
+    if status not in (RunStatus.COMPLETED.value, RunStatus.PAUSED.value, RunStatus.FAILED.value):
         return
     try:
         with write_session() as s:
             site = s.get(Site, run.site_id)
             where = f" on {site.name}" if site else ""
-            if status == "completed":
+            if status == RunStatus.COMPLETED.value:
                 ev = Event("run_completed", run.account_id, f"Run {run.run_id} completed{where}",
                            f"The automation run {run.run_id}{where} completed and used "
                            f"{run.total_credits_used:,} credits.", "/automation", f"run_completed:{run.run_id}",
                            run.site_id)
-            elif status == "paused":
+            elif status == RunStatus.PAUSED.value:
                 reason = PAUSE_REASONS.get(run.pause_reason or "", run.pause_reason or "unknown reason")
                 stamp = run.paused_at.isoformat() if run.paused_at else ""
                 ev = Event("run_paused", run.account_id, f"Run {run.run_id} paused{where}: {reason}",
