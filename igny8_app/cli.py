@@ -29,7 +29,8 @@ scheduler_app = typer.Typer(no_args_is_help=True, help="Scheduled runs (every wo
 app.add_typer(scheduler_app, name="scheduler")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-AsOpt = Annotated[str, typer.Option("--as", help="Whose action this is, for the run's activity log (an email).")]
+AsOpt = Annotated[str, typer.Option("--as", help="Whose action this is, for the run's activity log (an email).",
+                                     callback=lambda v: v.strip().lower() or COMMAND_LINE)]
 
 
 def _out(data: dict, as_json: bool, text: str) -> None:
@@ -286,47 +287,44 @@ def _state_text(state: dict) -> str:
 
 
 @run_app.command("start")
-def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False, by: AsOpt = "") -> None:
+def run_start(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False,
+              by: AsOpt = COMMAND_LINE) -> None:
     """Start a manual run for a site (queued for the workers)."""
     from igny8_app.services.automation import control as automation
 
     try:
-        run = automation.start_run(site_id=site, trigger=Trigger.MANUAL, actor=_actor(by))
+        run = automation.start_run(site_id=site, trigger=Trigger.MANUAL, actor=by)
     except DomainError as exc:
         _fail(exc, as_json)
     _out({"run_id": run.run_id}, as_json, f"Started {run.run_id} for site {site}.")
 
 
-def _actor(by: str) -> str:
-    return by.strip().lower() or COMMAND_LINE  # who the activity log names
-
-
-def _run_action(action: str, run_id: str, as_json: bool, by: str = "") -> None:
+def _run_action(action: str, run_id: str, as_json: bool, by: str = COMMAND_LINE) -> None:
     from igny8_app.services.automation import control as automation
 
     service = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run,
                "status": automation.get_processing_state}[action]
     try:
-        state = service(run_id=run_id, **({} if action == "status" else {"actor": _actor(by)}))
+        state = service(run_id=run_id, **({} if action == "status" else {"actor": by}))
     except DomainError as exc:
         _fail(exc, as_json)
     _out(state, as_json, _state_text(state))
 
 
 @run_app.command("pause")
-def run_pause(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = "") -> None:
+def run_pause(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = COMMAND_LINE) -> None:
     """Pause a run after its current item (at once when no worker holds it)."""
     _run_action("pause", run_id, as_json, by)
 
 
 @run_app.command("resume")
-def run_resume(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = "") -> None:
+def run_resume(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = COMMAND_LINE) -> None:
     """Resume a paused run with its next unprocessed item."""
     _run_action("resume", run_id, as_json, by)
 
 
 @run_app.command("cancel")
-def run_cancel(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = "") -> None:
+def run_cancel(run_id: RunIdArg, as_json: JsonOpt = False, by: AsOpt = COMMAND_LINE) -> None:
     """Cancel a run after its current item; final."""
     _run_action("cancel", run_id, as_json, by)
 

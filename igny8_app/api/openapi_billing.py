@@ -154,7 +154,7 @@ SCHEMAS: dict[str, Any] = {
     "CreditPackages": _obj({"results": {"type": "array", "items": _ref("CreditPackage")}}),
     "BuyRequest": _obj({
         "package_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-        "method": {**_enum([m.value for m in PaymentMethod]), "default": "bank_transfer",
+        "method": {**_enum([m.value for m in PaymentMethod]), "default": PaymentMethod.BANK_TRANSFER.value,
                    "description": "'stripe' (card, when configured) returns a checkout_url; the others return "
                                   "bank_instructions and wait for a platform admin's approval."},
     }, optional=("method",)),
