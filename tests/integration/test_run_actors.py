@@ -159,3 +159,24 @@ def test_a_pause_or_cancel_applied_by_the_worker_names_who_asked(site, ann):
                              .order_by(RunEvent.id)).scalars().all()[-2:] == [ANN, ANN]
         if action == "pause":
             automation.cancel_run(run_id=run.run_id)
+
+
+def test_the_one_transition_function_refuses_an_illegal_change_and_writes_nothing(site):
+    from igny8_app.domain.enums import PauseReason
+    from igny8_app.domain.run_state import IllegalTransition
+    from igny8_app.services.automation.transitions import transition
+
+    run = automation.start_run(site_id=site, enqueue=False)
+    automation.cancel_run(run_id=run.run_id, actor=ANN)
+    before = log(run.run_id)
+    for to, reason in ((RunStatus.RUNNING, None), (RunStatus.PAUSED, PauseReason.REVIEW), (RunStatus.COMPLETED, None)):
+        with pytest.raises(IllegalTransition):
+            with write_session() as s:
+                transition(s, s.get(AutomationRun, run.id), to, "never written", reason=reason, actor=ANN)
+    with pytest.raises(IllegalTransition):  # a pause needs its reason
+        with write_session() as s:
+            run2 = automation.start_run(site_id=site, enqueue=False)
+            transition(s, s.get(AutomationRun, run2.id), RunStatus.PAUSED, "never written")
+    assert log(run.run_id) == before
+    with read_session() as s:
+        assert s.get(AutomationRun, run.id).status == RunStatus.CANCELLED.value
