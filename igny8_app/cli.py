@@ -440,9 +440,10 @@ def scheduler_run() -> None:
     import signal
 
     from igny8_app.services.automation.scheduler import PeriodicRunner
+    from igny8_app.services.system.periodic import periodic_tasks
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runner = PeriodicRunner()
+    runner = PeriodicRunner(tasks=periodic_tasks())
     signal.signal(signal.SIGTERM, lambda *_: runner.stopped.set())
     runner.start()
     try:

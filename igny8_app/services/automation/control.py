@@ -171,10 +171,10 @@ def enqueue_run(run: AutomationRun) -> None:
     """Queue a job for the run. A duplicate job is harmless (the lease lets one work)."""
     from redis.exceptions import RedisError
 
-    from igny8_app.jobs import enqueue_run_job
+    from igny8_app.queue import enqueue_run as queue_run
 
     try:
-        enqueue_run_job(run.id)
+        queue_run(run.id)
     except RedisError:
         log.exception("could not queue run %s; the watchdog will queue it", run.run_id)
 

@@ -37,6 +37,7 @@ from igny8_app.domain.errors import InsufficientCredits
 from igny8_app.domain.run_state import worker_stop
 from igny8_app.models import AutomationRun, StageProgress, utcnow
 from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
+from igny8_app.queue import enqueue_run
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation import stage_items as stage_io
@@ -238,9 +239,7 @@ def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_
             continue
         if time.monotonic() - job.started > slice_seconds:  # hand over to a fresh job
             release(lease)
-            from igny8_app.jobs import enqueue_run_job
-
-            enqueue_run_job(lease.run_pk)
+            enqueue_run(lease.run_pk)
             return "continued"
         if max_items is not None and job.worked >= max_items:
             release(lease)

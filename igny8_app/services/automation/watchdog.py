@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from igny8_app.db import write_session
 from igny8_app.domain.enums import RunStatus
 from igny8_app.models import AutomationRun, utcnow
+from igny8_app.queue import enqueue_run
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,6 @@ def recover_stale_runs() -> list[int]:
 
     The claim (bumping heartbeat_at) is a conditional update, so of several watchdogs only one
     queues a job per timeout window."""
-    from igny8_app.jobs import enqueue_run_job
-
     timeout = timedelta(seconds=get_settings().heartbeat_timeout_s)
     now = utcnow()
     t = AutomationRun.__table__
@@ -40,5 +39,5 @@ def recover_stale_runs() -> list[int]:
                 claimed.append(run_pk)
     for run_pk in claimed:
         log.warning("run %s: heartbeat stale; queuing a recovery job", run_pk)
-        enqueue_run_job(run_pk)
+        enqueue_run(run_pk)
     return claimed
