@@ -21,7 +21,7 @@ from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
 from igny8_app.live_access import AccessGate
 from igny8_app.progress_hub import get_hub
-from igny8_app.services.accounts import access as accounts
+from igny8_app import user_scope
 from igny8_app.services.automation import control as automation
 from igny8_app.state import PAGE_LOADERS, SessionState
 
@@ -180,14 +180,14 @@ class LiveRunState(AutomationState):
         queue = hub.open(site_id)
         wanted: dict[str, Any] = {"seq": 0, "done": 0, "denied": None}  # the reload this page needs / has
         reloader: asyncio.Task | None = None
-        gate = AccessGate(lambda: accounts.check_site_access(token=token, site_id=site_id,
+        gate = AccessGate(lambda: user_scope.check_site_access(token=token, site_id=site_id,
                                                              permission=Permission.READ, touch=False))
 
         async def reload() -> None:
             while wanted["done"] < wanted["seq"]:
                 target = wanted["seq"]
                 try:  # re-checked on every reload: a revoked session or role stops the feed
-                    await asyncio.to_thread(accounts.check_site_access, token=token, site_id=site_id,
+                    await asyncio.to_thread(user_scope.check_site_access, token=token, site_id=site_id,
                                             permission=Permission.READ)
                     read_at, data = await hub.dashboard(site_id, target)
                 except DomainError as exc:
