@@ -30,7 +30,8 @@ from sqlmodel import Session, create_engine
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
-_EFFECTS = "igny8_after_commit"  # session.info key: [(transaction, fn), ...]
+_EFFECTS = "igny8_after_commit"  # session.info key: [(transaction, fn), ...] registered
+_READY = "igny8_committed"  # session.info key: the effects of the transaction that just committed
 
 
 def make_engine(url: str) -> Engine:
@@ -150,11 +151,7 @@ def _after_commit(session: OrmSession) -> None:
         session.info[_EFFECTS] = [(nested.parent if tx is nested else tx, fn) for tx, fn in effects]
         return
     session.info[_EFFECTS] = []
-    for _tx, fn in effects:
-        try:
-            fn()
-        except Exception:  # noqa: BLE001
-            log.exception("after-commit effect %r failed", fn)
+    session.info[_READY] = [fn for _tx, fn in effects]  # run once the transaction is closed (_after_end)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")
@@ -167,8 +164,14 @@ def _after_rollback(session: OrmSession, previous: SessionTransaction) -> None:
 
 @event.listens_for(OrmSession, "after_transaction_end")
 def _after_end(session: OrmSession, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and not transaction.nested:  # closed without a commit: drop what is left
-        session.info.pop(_EFFECTS, None)
+    if transaction.parent is not None or transaction.nested:
+        return
+    session.info.pop(_EFFECTS, None)  # closed without a commit: dropped
+    for fn in session.info.pop(_READY, None) or []:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001
+            log.exception("after-commit effect %r failed", fn)
 
 
 def is_transient_db_error(exc: BaseException) -> bool:

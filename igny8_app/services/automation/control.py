@@ -207,9 +207,9 @@ def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | N
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)
+        run_events.publish(s, run, state)
     if enqueue:
         enqueue_run(run)
-    run_events.publish(run, state)
     return state
 
 

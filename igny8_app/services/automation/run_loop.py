@@ -227,13 +227,13 @@ def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_
                 finished_stage = True
                 if stage < 6 and prog.processed_items and stage in (cfg.get("review_after_stages") or []):
                     return _pause_for_review(s, run, stage)
+                run_events.publish(s, run, stage_done=stage)
             else:
                 finished_stage = False
             run_id, site_id, account_id = run.run_id, run.site_id, run.account_id
         job.answered_at = time.monotonic()
         if finished_stage:
             in_batch = 0
-            run_events.publish(run, stage_done=stage)
             if stage < 6:
                 _wait(float(cfg.get("between_stage_delay") or 0), stop_requested)  # a stop is seen next turn
             continue
@@ -407,7 +407,7 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
             s.add(prog)
             s.add(run)
             s.flush()
-            state = processing_state(session=s, run=run)
+            run_events.publish(s, run, processing_state(session=s, run=run))  # 4. sent after the commit
     except InsufficientCredits as exc:
         return _pause_for_credits(lease, exc)
     except CapReached as exc:
@@ -415,7 +415,6 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
     except stage_io.StaleItem:
         log.warning("item %s of run %s was already processed; skipped", item.key, run_id)
         return "stale"
-    run_events.publish(run, state)  # 4. after the commit
     return "done" if error is None else "failed_item"
 
 
@@ -428,8 +427,7 @@ def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
                           kind="pause")
         s.add(run)
         s.flush()
-        state = processing_state(session=s, run=run)
-    run_events.publish(run, state)
+        run_events.publish(s, run, processing_state(session=s, run=run))
     return "paused"
 
 
@@ -441,9 +439,8 @@ def _pause_for_review(s: Session, run: AutomationRun, stage: int) -> str:
                       "then resume.", stage=stage, kind="pause", review_stage=stage)
     s.add(run)
     s.flush()
-    state = processing_state(session=s, run=run)
+    run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
-    run_events.publish(run, state)
     return "paused"
 
 
@@ -466,8 +463,7 @@ def _stop_at_cap(lease: Lease, exc: CapReached, item: stage_io.WorkItem) -> str:
                           level=EventLevel.WARNING, kind="cap_reached")
         s.add(run)
         s.flush()
-        state = processing_state(session=s, run=run)
-    run_events.publish(run, state)
+        run_events.publish(s, run, processing_state(session=s, run=run))
     return "cap_reached"
 
 
@@ -482,9 +478,8 @@ def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:
     run.lease_owner = None
     s.add(run)
     s.flush()
-    state = processing_state(session=s, run=run)
+    run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
-    run_events.publish(run, state)
     return stop.value
 
 
@@ -494,9 +489,8 @@ def _complete(s: Session, run: AutomationRun) -> str:
     run_events.record(s, run, f"Run completed: {run.total_credits_used} credits used.", kind="run_complete")
     s.add(run)
     s.flush()
-    state = processing_state(session=s, run=run)
+    run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
-    run_events.publish(run, state)
     return "completed"
 
 
@@ -511,7 +505,7 @@ def _fail(lease: Lease, exc: Exception) -> None:
             release_lock(s, run)
             run_events.record(s, run, f"Run failed: {run.error}", level=EventLevel.ERROR, kind="run_failed")
             s.add(run)
-        run_events.publish(run)
+            run_events.publish(s, run)
     except Exception:  # noqa: BLE001
         log.exception("could not record the failure of run %s", lease.run_pk)
 
@@ -544,6 +538,5 @@ def _pause_for_provider(lease: Lease, item: stage_io.WorkItem, failures: int) ->
                           level=EventLevel.WARNING, kind="pause")
         s.add(run)
         s.flush()
-        state = processing_state(session=s, run=run)
-    run_events.publish(run, state)
+        run_events.publish(s, run, processing_state(session=s, run=run))
     return "paused"
