@@ -93,6 +93,17 @@ def write_session() -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def within(session: Session | None) -> Iterator[Session]:
+    """The caller's unit of work (``session=``), or, for a caller that has none (tests, bench
+    scripts), a ``write_session`` of its own. A service's command runs in ``with within(session) as s``."""
+    if session is not None:
+        yield session
+        return
+    with write_session() as s:
+        yield s
+
+
 class ReadOnlySession(Session):
     """A session that refuses to write: flushing a change, or executing INSERT/UPDATE/DELETE, raises
     (a handler that writes belongs in a ``write_session``)."""

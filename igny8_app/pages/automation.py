@@ -280,10 +280,8 @@ class LiveRunState(AutomationState):
         if self.pending_action:
             return
         try:
-            with self._authorize(Permission.RUN) as ctx:
-                site_id, user_id = ctx.site.id, ctx.user.id
-            run = automation.start_run(site_id=site_id, user_id=user_id)
-            with self._authorize(Permission.READ) as ctx:
+            with self._authorize(Permission.RUN) as ctx:  # one unit of work: authorise and act
+                run = automation.start_run(site_id=ctx.site.id, user_id=ctx.user.id, session=ctx.session)
                 self.run = self._reload(ctx)
         except DomainError as exc:
             return self._fail(exc)
@@ -297,9 +295,8 @@ class LiveRunState(AutomationState):
         yield
         fn = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run}[action]
         try:
-            with self._authorize(Permission.RUN) as ctx:
-                site_id = ctx.site.id
-            self.run = fn(run_id=self.run["run_id"], site_id=site_id)
+            with self._authorize(Permission.RUN) as ctx:  # one unit of work: authorise and act
+                self.run = fn(run_id=self.run["run_id"], site_id=ctx.site.id, session=ctx.session)
             self._note_run(self.run)
         except DomainError as exc:
             self.pending_action = ""

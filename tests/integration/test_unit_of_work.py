@@ -106,3 +106,27 @@ def test_a_read_session_takes_no_write_lock(db) -> None:
         t.start()
         assert done.wait(5), "a writer waited for a read session"
         t.join()
+
+
+def test_a_run_started_in_the_callers_unit_of_work_is_queued_only_once_it_commits(db, redis) -> None:
+    """The Automation page authorises and starts a run in one transaction: a rollback leaves no run
+    and no job; the commit queues exactly one."""
+    from igny8_app.models import AutomationRun
+    from igny8_app.queue import get_queue
+    from igny8_app.services.automation import control
+    from tests.engine_helpers import seed_site
+
+    ref = seed_site(n_keywords=6, credits=50_000)
+    with pytest.raises(ZeroDivisionError), dbmod.write_session() as s:
+        control.start_run(site_id=ref.site_id, session=s)
+        1 / 0  # e.g. the page's reload fails after the start
+    with dbmod.read_session() as r:
+        assert r.execute(sa.select(sa.func.count()).select_from(AutomationRun)).scalar_one() == 0
+    assert get_queue().count == 0
+    with dbmod.write_session() as s:
+        run = control.start_run(site_id=ref.site_id, session=s)
+        assert get_queue().count == 0
+        state = control.pause_run(run_id=run.run_id, site_id=ref.site_id, session=s)
+        assert state["status"] == "paused"
+    assert get_queue().job_ids and len(get_queue().job_ids) == 1
+    assert get_queue().fetch_job(get_queue().job_ids[0]).func_name == "igny8_app.jobs.run_automation"

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from igny8_app.db import read_session, write_session
+from igny8_app.db import on_commit, read_session, within, write_session
 from igny8_app.domain.enums import PauseReason, RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
 from igny8_app.domain.run_state import Action, decide, percentage
@@ -115,10 +115,11 @@ def worker_active(run: AutomationRun, now: datetime | None = None) -> bool:
 # --- commands -----------------------------------------------------------------------------------
 
 def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id: int | None = None,
-              scheduled_for: datetime | None = None, enqueue: bool = True) -> AutomationRun:
-    """Create a run and queue its job. Refuses when the site already has an active run, or when
-    the balance is below 1.2 × the estimate."""
-    with write_session() as s:
+              scheduled_for: datetime | None = None, enqueue: bool = True,
+              session: Session | None = None) -> AutomationRun:
+    """Create a run and queue its job (after the commit). Refuses when the site already has an
+    active run, or when the balance is below 1.2 × the estimate."""
+    with within(session) as s:
         site = s.get(Site, site_id)
         if site is None:
             raise NotFound("Site not found.")
@@ -162,8 +163,8 @@ def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id:
             s.flush()
         except sa.exc.IntegrityError:
             raise Conflict(f"Site '{site_name}' already has an active run or a run for this due time.") from None
-    if enqueue:
-        enqueue_run(run)
+        if enqueue:
+            on_commit(s, lambda: enqueue_run(run))
     return run
 
 
@@ -179,9 +180,10 @@ def enqueue_run(run: AutomationRun) -> None:
         log.exception("could not queue run %s; the watchdog will queue it", run.run_id)
 
 
-def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | None) -> dict[str, Any]:
+def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | None,
+           session: Session | None = None) -> dict[str, Any]:
     enqueue = False
-    with write_session() as s:
+    with within(session) as s:
         run = get_run(session=s, run_id=run_id, site_id=site_id, for_update=True)
         now = utcnow()
         d = decide(run.status, run.requested_action, action, worker_active=worker_active(run, now))
@@ -207,22 +209,25 @@ def _apply(run_id: str, action: Action, *, site_id: int | None, user_id: int | N
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)
+        if enqueue:
+            on_commit(s, lambda: enqueue_run(run))
         run_events.publish(s, run, state)
-    if enqueue:
-        enqueue_run(run)
     return state
 
 
-def pause_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.PAUSE, site_id=site_id, user_id=user_id)
+def pause_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None,
+            session: Session | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.PAUSE, site_id=site_id, user_id=user_id, session=session)
 
 
-def resume_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.RESUME, site_id=site_id, user_id=user_id)
+def resume_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None,
+            session: Session | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.RESUME, site_id=site_id, user_id=user_id, session=session)
 
 
-def cancel_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.CANCEL, site_id=site_id, user_id=user_id)
+def cancel_run(*, run_id: str, site_id: int | None = None, user_id: int | None = None,
+            session: Session | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.CANCEL, site_id=site_id, user_id=user_id, session=session)
 
 
 def mark_resumed(s: Session, run: AutomationRun, now: datetime) -> None:
