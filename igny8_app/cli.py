@@ -334,10 +334,12 @@ def run_status(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
 @run_app.command("retry-failed")
 def run_retry_failed(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
     """Put a site's failed items back in their queues."""
+    from igny8_app.db import write_session
     from igny8_app.services.automation import control as automation
 
     try:
-        counts = automation.retry_failed_items(site_id=site)
+        with write_session() as s:
+            counts = automation.retry_failed_items(site_id=site, session=s)
     except DomainError as exc:
         _fail(exc, as_json)
     total = sum(counts.values())
@@ -375,6 +377,7 @@ def config_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Change settings; all are validated first and nothing is saved when one is invalid."""
+    from igny8_app.db import write_session
     from igny8_app.services.automation import config as automation_config
 
     changes = {}
@@ -384,7 +387,8 @@ def config_set(
             _fail(DomainError(f"'{pair}' is not key=value."), as_json)
         changes[key.strip()] = value
     try:
-        cfg = automation_config.update_config(site_id=site, changes=changes)
+        with write_session() as s:
+            cfg = automation_config.update_config(site_id=site, changes=changes, session=s)
     except DomainError as exc:
         _fail(exc, as_json)
     _out(cfg, as_json, _config_text(cfg) + f"\nSaved. Next scheduled run: {cfg['next_run_local'] or 'none (disabled)'}.")

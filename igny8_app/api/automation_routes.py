@@ -181,11 +181,13 @@ def _update_config(c: Call) -> Any:
     errors = _json_type_errors(c.body)
     if errors:
         raise automation_config.ConfigInvalid(errors)
-    return automation_config.update_config(site_id=c.site_id, changes=c.body)
+    with write_session() as s:
+        return automation_config.update_config(site_id=c.site_id, changes=c.body, session=s)
 
 
 def _retry_failed(c: Call) -> Any:
-    counts = automation.retry_failed_items(site_id=c.site_id)
+    with write_session() as s:
+        counts = automation.retry_failed_items(site_id=c.site_id, session=s)
     return {"site_id": c.site_id, "retried": counts, "total": sum(counts.values())}
 
 

@@ -3,7 +3,9 @@ login page (websocket handler) and the POST /auth/login route."""
 
 from __future__ import annotations
 
-from igny8_app.db import write_session
+from sqlmodel import Session
+
+from igny8_app.db import within, write_session
 from igny8_app.domain.errors import RateLimited, Unauthenticated
 from igny8_app.services.accounts import access as accounts
 from igny8_app.services.accounts import throttle
@@ -26,6 +28,6 @@ def sign_in(*, email: str, password: str, ip: str) -> str:
     return token
 
 
-def sign_out(*, token: str | None) -> None:
-    with write_session() as s:
+def sign_out(*, token: str | None, session: Session | None = None) -> None:
+    with within(session) as s:
         accounts.logout(session=s, token=token)

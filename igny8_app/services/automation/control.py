@@ -253,11 +253,11 @@ def release_lock(s: Session, run: AutomationRun) -> None:
     s.execute(sa.delete(SiteLock).where(SiteLock.site_id == run.site_id, SiteLock.run_pk == run.id))
 
 
-def retry_failed_items(*, site_id: int) -> dict[str, int]:
+def retry_failed_items(*, site_id: int, session: Session | None = None) -> dict[str, int]:
     """Put every failed item of the site back in its queue (attempts reset)."""
     now = utcnow()
     counts = {}
-    with write_session() as s:
+    with within(session) as s:
         for name, model, column, pending in (
             ("keywords", Keyword, "status", "new"), ("clusters", Cluster, "status", "new"),
             ("ideas", ContentIdea, "status", "new"), ("tasks", Task, "status", "queued"),

@@ -5,7 +5,7 @@ For each stage, for each next eligible item:
 2. call the stage function (the AI call) outside any transaction, with retries;
 3. in ONE transaction: check the lease fence, write the output and statuses, charge the credits
    with the idempotency key ``run:stage:item``, bump the StageProgress counters and heartbeat;
-4. after the commit, publish a progress event;
+4. after the commit, publish a progress event (``run_events.publish``, an on_commit effect);
 5. a heartbeat thread keeps the lease fresh during long AI calls.
 
 A worker killed anywhere leaves either the whole item committed or nothing. A job works a run
@@ -13,6 +13,9 @@ for at most ``SLICE_SECONDS``, then hands it to a fresh job (fairness across sit
 timeouts); crash detection comes from heartbeats, never from the RQ job timeout. A database that
 is briefly unreachable or locked (``db.is_transient_db_error``) is waited for, not taken as the
 run's failure: the item in flight was rolled back and is simply next again.
+
+An entry point (called by the RQ job): it opens one unit of work per item (and one per bookkeeping
+step), and sends the live events, job continuations and mail as after-commit effects.
 """
 
 from __future__ import annotations

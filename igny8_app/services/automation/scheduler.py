@@ -10,7 +10,8 @@ RQ 3 has a cron scheduler (``rq.cron.CronScheduler``) but it keeps next-run time
 of one process and takes no lock across processes, so it cannot give this guarantee; RQ's
 ``Worker(with_scheduler=True)`` only moves already-enqueued delayed jobs. So the periodic loop is
 ours: a daemon thread in every ``igny8 worker`` (``PeriodicRunner``), also runnable on its own
-(``igny8 scheduler run``), with a heartbeat per task in Redis for the System page.
+(``igny8 scheduler run``), with a heartbeat per task in Redis for the System page. The tick
+(``run_due``) is an entry point: it opens its own units of work, one per due site.
 
 Due times are computed per site in the account's timezone (``domain.schedule``): daily, weekly,
 monthly, DST-correct. The config's ``next_run_at`` is the next pending due time; when the clock

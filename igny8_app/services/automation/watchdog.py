@@ -1,6 +1,8 @@
 """Crash recovery: a run that is ``running`` but whose heartbeat is stale has lost its worker
 (killed, machine gone, Redis restarted and the job lost). Queue a new job for it. The new job's
-lease acquisition is what makes this safe to run from every worker at once."""
+lease acquisition is what makes this safe to run from every worker at once.
+
+An entry point (a turn of the worker's periodic loop): it opens its own unit of work."""
 
 from __future__ import annotations
 
