@@ -25,9 +25,13 @@ log = logging.getLogger(__name__)
 
 def touch_last_seen(token: str) -> None:
     """The session's own short write. A missed touch is harmless (the next request makes it)."""
+    _short_write(lambda w: accounts.touch_session(session=w, token=token))
+
+
+def _short_write(fn) -> None:  # noqa: ANN001
     try:
         with write_session() as w:
-            accounts.touch_session(session=w, token=token)
+            fn(w)
     except Exception as exc:
         if not is_transient_db_error(exc):
             raise
@@ -45,6 +49,20 @@ def user_scope(token: str | None, *, write: bool) -> Iterator[tuple[Session, Use
         user, due = accounts.authenticate(session=s, token=token)
         if due and token:
             touch_last_seen(token)
+        yield s, user
+
+
+@contextmanager
+def api_token_scope(token: str | None, *, write: bool) -> Iterator[tuple[Session, User]]:
+    """As ``user_scope``, for a bearer API token (its ``last_used_at`` is stamped the same way)."""
+    if write:
+        with write_session() as s:
+            yield s, accounts.resolve_api_token(session=s, token=token)
+        return
+    with read_session() as s:
+        user, due = accounts.authenticate_api_token(session=s, token=token)
+        if due and token:
+            _short_write(lambda w: accounts.touch_api_token(session=w, token=token))
         yield s, user
 
 

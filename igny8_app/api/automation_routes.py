@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +34,7 @@ from igny8_app.services.accounts import access as accounts
 from igny8_app.services.automation import control as automation
 from igny8_app.services.automation import config as automation_config
 from igny8_app.services.automation.overview import pipeline_overview as overview_for_site
+from igny8_app.user_scope import api_token_scope
 
 PREFIX = "/api/v1/automation"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -85,9 +86,12 @@ def _authorize_in(s: Session, token: str | None, params: QueryParams, permission
 
 
 def authorize(token: str | None, params: QueryParams, permission: Permission, body: Any = None) -> Call:
-    """For reads: authorise (resolving a token may stamp its last use), then read in read sessions."""
-    with write_session() as s:
-        return replace(_authorize_in(s, token, params, permission, body), session=None)
+    """For reads: authorise in a read (the token's last-use stamp is its own short write), then the
+    handler reads in read sessions."""
+    with api_token_scope(token, write=False) as (s, user):
+        site_id = int_param(params, "site_id")
+        accounts.authorize_site(session=s, user=user, site_id=site_id, permission=permission)
+        return Call(user_id=user.id, site_id=site_id, params=params, body=body)
 
 
 # --- handlers (sync; run in the threadpool) -----------------------------------------------------

@@ -214,7 +214,9 @@ def create_api_token(*, session: Session, user_id: int, name: str = "API token")
     return row, plain
 
 
-def resolve_api_token(*, session: Session, token: str | None) -> User:
+def authenticate_api_token(*, session: Session, token: str | None) -> tuple[User, bool]:
+    """The user behind an API token, or Unauthenticated; and whether its ``last_used_at`` is due a
+    touch (``touch_api_token``). A read."""
     if not token:
         raise Unauthenticated("An API token is required: send 'Authorization: Bearer <token>'.")
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).one_or_none()
@@ -223,9 +225,23 @@ def resolve_api_token(*, session: Session, token: str | None) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("This API token is not valid.")
+    return user, row.last_used_at is None or utcnow() - row.last_used_at > SESSION_TOUCH_INTERVAL
+
+
+def touch_api_token(*, session: Session, token: str) -> bool:
+    """Stamp the token's last use, at most once per ``SESSION_TOUCH_INTERVAL`` (a conditional update)."""
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > SESSION_TOUCH_INTERVAL:
-        session.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    return session.execute(sa.update(ApiToken).where(
+        ApiToken.token_hash == token_hash(token),
+        sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - SESSION_TOUCH_INTERVAL))
+        .values(last_used_at=now)).rowcount > 0
+
+
+def resolve_api_token(*, session: Session, token: str | None) -> User:
+    """``authenticate_api_token`` plus the (throttled) touch in the caller's transaction."""
+    user, due = authenticate_api_token(session=session, token=token)
+    if due:
+        touch_api_token(session=session, token=token)
     return user
 
 
