@@ -143,3 +143,21 @@ def test_two_touches_racing_write_once(viewer) -> None:
         with dbmod.write_session() as w:
             wrote.append(accounts.touch_session(session=w, token=viewer.token))
     assert wrote == [True, False]
+
+
+def test_an_api_read_takes_no_write_lock_and_touches_its_token_once(viewer, transactions) -> None:
+    from starlette.datastructures import QueryParams
+
+    from igny8_app.api import automation_routes
+    from igny8_app.models import ApiToken
+
+    with dbmod.write_session() as s:
+        _, token = accounts.create_api_token(session=s, user_id=viewer.user_id)
+    transactions.clear()
+    params = QueryParams({"site_id": str(viewer.site_id)})
+    for _ in range(3):
+        assert automation_routes.authorize(token, params, Permission.READ).site_id == viewer.site_id
+    writes = _writes(transactions)
+    assert len(writes) == 1 and writes[0]["sql"] == ["UPDATE api_token"], writes  # the first use, alone
+    with dbmod.read_session() as s:
+        assert s.execute(sa.select(ApiToken.last_used_at)).scalar_one() is not None
