@@ -338,10 +338,12 @@ def run_status(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
 @run_app.command("retry-failed")
 def run_retry_failed(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
     """Put a site's failed items back in their queues."""
+    from igny8_app.db import write_session
     from igny8_app.services.automation import control as automation
 
     try:
-        counts = automation.retry_failed_items(site_id=site)
+        with write_session() as s:
+            counts = automation.retry_failed_items(site_id=site, session=s)
     except DomainError as exc:
         _fail(exc, as_json)
     total = sum(counts.values())
@@ -379,6 +381,7 @@ def config_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Change settings; all are validated first and nothing is saved when one is invalid."""
+    from igny8_app.db import write_session
     from igny8_app.services.automation import config as automation_config
 
     changes = {}
@@ -388,7 +391,8 @@ def config_set(
             _fail(DomainError(f"'{pair}' is not key=value."), as_json)
         changes[key.strip()] = value
     try:
-        cfg = automation_config.update_config(site_id=site, changes=changes)
+        with write_session() as s:
+            cfg = automation_config.update_config(site_id=site, changes=changes, session=s)
     except DomainError as exc:
         _fail(exc, as_json)
     _out(cfg, as_json, _config_text(cfg) + f"\nSaved. Next scheduled run: {cfg['next_run_local'] or 'none (disabled)'}.")
@@ -444,9 +448,10 @@ def scheduler_run() -> None:
     import signal
 
     from igny8_app.services.automation.scheduler import PeriodicRunner
+    from igny8_app.services.system.periodic import periodic_tasks
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runner = PeriodicRunner()
+    runner = PeriodicRunner(tasks=periodic_tasks())
     signal.signal(signal.SIGTERM, lambda *_: runner.stopped.set())
     runner.start()
     try:

@@ -3,21 +3,35 @@
 SQLite serves several writing processes (web app, RQ workers, CLI), so every connection uses
 WAL and a busy timeout (``IGNY8_SQLITE_BUSY_TIMEOUT_S``), and write transactions start with
 ``BEGIN IMMEDIATE``: the write lock is taken up front, waiting (up to the busy timeout) instead of
-failing half-way with "database is locked". Read-only scopes use a plain deferred ``BEGIN``.
+failing half-way with "database is locked". Read-only scopes use a plain deferred ``BEGIN`` and
+refuse to write (``ReadOnlySession``), so a page load never queues behind a writer.
+
+The unit of work: an entry point (page handler, API route, RQ job, CLI command, one turn of a
+long-running loop) opens one ``write_session`` per command; services take ``session=`` and never
+commit. Effects outside the database (queue a job, publish on Redis, send mail, delete files) are
+registered with ``on_commit(session, fn)``: they run once the transaction has committed, and are
+dropped when it rolls back (a rolled-back SAVEPOINT drops the effects registered inside it).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
 
 from igny8_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+_EFFECTS = "igny8_after_commit"  # session.info key: [(transaction, fn), ...] registered
+_READY = "igny8_committed"  # session.info key: the effects of the transaction that just committed
 
 
 def make_engine(url: str) -> Engine:
@@ -67,7 +81,8 @@ def dispose_engines() -> None:
 
 @contextmanager
 def write_session() -> Iterator[Session]:
-    """A unit of work: one write transaction, committed on success, rolled back on error."""
+    """A unit of work: one write transaction, committed on success, rolled back on error. Effects
+    registered with ``on_commit`` run after the commit."""
     engine = get_engine().execution_options(sqlite_begin="IMMEDIATE")
     with Session(engine, expire_on_commit=False) as session:
         try:
@@ -79,13 +94,95 @@ def write_session() -> Iterator[Session]:
 
 
 @contextmanager
+def within(session: Session | None) -> Iterator[Session]:
+    """The caller's unit of work (``session=``), or, for a caller that has none (tests, bench
+    scripts), a ``write_session`` of its own. A service's command runs in ``with within(session) as s``."""
+    if session is not None:
+        yield session
+        return
+    with write_session() as s:
+        yield s
+
+
+class ReadOnlySession(Session):
+    """A session that refuses to write: flushing a change, or executing INSERT/UPDATE/DELETE, raises
+    (a handler that writes belongs in a ``write_session``)."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session, _ctx, _instances) -> None:  # noqa: ANN001
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("write in a read_session: use write_session for a command that changes data")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state) -> None:  # noqa: ANN001
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError("write in a read_session: use write_session for a command that changes data")
+
+
+@contextmanager
 def read_session() -> Iterator[Session]:
-    """A read-only scope (deferred transaction, never committed)."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    """A read-only scope: a deferred transaction (no write lock on SQLite), never committed; it
+    refuses writes."""
+    with ReadOnlySession(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
         finally:
             session.rollback()
+
+
+# --- after-commit effects ---------------------------------------------------------------------------
+
+def on_commit(session: Session, fn: Callable[[], object]) -> None:
+    """Run ``fn()`` once ``session``'s transaction has committed; never if it rolls back. Effects run
+    in the order registered; one that raises is logged and does not stop the others (the command has
+    committed: its effects are best effort, e.g. a job the watchdog would queue anyway)."""
+    if isinstance(session, ReadOnlySession):
+        raise RuntimeError("on_commit in a read_session: it never commits")
+    tx = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_EFFECTS, []).append((tx, fn))
+
+
+def _within(tx: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    effects = session.info.get(_EFFECTS)
+    if not effects:
+        return
+    nested = session.get_nested_transaction()
+    if nested is not None:  # a SAVEPOINT released: its effects now belong to the enclosing transaction
+        session.info[_EFFECTS] = [(nested.parent if tx is nested else tx, fn) for tx, fn in effects]
+        return
+    session.info[_EFFECTS] = []
+    session.info[_READY] = [fn for _tx, fn in effects]  # run once the transaction is closed (_after_end)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _after_rollback(session: OrmSession, previous: SessionTransaction) -> None:
+    effects = session.info.get(_EFFECTS)
+    if effects:
+        session.info[_EFFECTS] = [(tx, fn) for tx, fn in effects if not _within(tx, previous)] \
+            if previous.parent else []
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _after_end(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None or transaction.nested:
+        return
+    session.info.pop(_EFFECTS, None)  # closed without a commit: dropped
+    for fn in session.info.pop(_READY, None) or []:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001
+            log.exception("after-commit effect %r failed", fn)
 
 
 def is_transient_db_error(exc: BaseException) -> bool:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from igny8_app.components import hard_navigate
 from igny8_app.api.common import session_token_from_cookie_header
-from igny8_app.db import write_session
+from igny8_app.user_scope import user_scope
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.models import Account, Site, User
@@ -59,18 +59,18 @@ class SessionState(rx.State):
     def _session_token(self) -> str | None:
         return session_token_from_cookie_header(self.router.headers.cookie)
 
-    def _current_user(self, session: Session) -> User:
-        return accounts.resolve_session(session=session, token=self._session_token())
-
     @contextmanager
-    def _authorize(self, permission: Permission = Permission.READ, *, site: bool = True):
-        """Open a unit of work and check the caller. Yields a Ctx; raises DomainError on refusal.
+    def _authorize(self, permission: Permission = Permission.READ, *, site: bool = True, write: bool | None = None):
+        """Open the handler's unit of work and check the caller. Yields a Ctx; raises DomainError on refusal.
 
         With ``site=True`` the active site is resolved and the user's role in its account must
-        allow ``permission``; without it, only a logged-in user is required.
+        allow ``permission``; without it, only a logged-in user is required. A READ on the active
+        site is a read (``user_scope``: no write lock, the session touch in its own short write);
+        anything else is one write transaction, unless ``write`` says otherwise.
         """
-        with write_session() as s:
-            user = self._current_user(s)
+        if write is None:
+            write = not (site and permission is Permission.READ)
+        with user_scope(self._session_token(), write=write) as (s, user):
             site_row = None
             role = ""
             if site:
@@ -119,8 +119,7 @@ class SessionState(rx.State):
         """on_load of every protected page: resolve the user or send them to the login page."""
         self.error = ""
         try:
-            with write_session() as s:
-                user = self._current_user(s)
+            with user_scope(self._session_token(), write=False) as (s, user):
                 self._fill(s, user)
         except Unauthenticated:
             self.authenticated = False
@@ -137,8 +136,7 @@ class SessionState(rx.State):
     @rx.event
     def select_site(self, site_id: str):
         try:
-            with write_session() as s:
-                user = self._current_user(s)
+            with user_scope(self._session_token(), write=True) as (s, user):
                 sites.set_active_site(session=s, user=user, site_id=int(site_id))
                 self._fill(s, user)
         except (DomainError, ValueError) as exc:
@@ -150,8 +148,8 @@ class SessionState(rx.State):
     def set_show_inactive(self, value: bool):
         self.show_inactive = bool(value)
         try:
-            with write_session() as s:
-                self._fill(s, self._current_user(s))
+            with user_scope(self._session_token(), write=False) as (s, user):
+                self._fill(s, user)
         except DomainError as exc:
             return self._fail(exc)
         loader = PAGE_LOADERS.get(self.router.page.path)

@@ -29,6 +29,7 @@ def _preload() -> None:
 
 def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     from igny8_app.services.automation.scheduler import PeriodicRunner
+    from igny8_app.services.system.periodic import periodic_tasks
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _preload()
@@ -36,7 +37,7 @@ def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     _scheduler_dies_with_worker()
     if not burst:
         _guard_forks()
-        periodic = PeriodicRunner()
+        periodic = PeriodicRunner(tasks=periodic_tasks())
         periodic.start()
     try:
         return _work_through_outages(burst=burst, name=name)

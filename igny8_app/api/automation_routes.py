@@ -23,6 +23,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from sqlmodel import Session
 
 from igny8_app.api.body_limit import API_BODY_BYTES
 from igny8_app.api.common import bearer_token, error_response
@@ -34,6 +35,7 @@ from igny8_app.services.accounts import access as accounts
 from igny8_app.services.automation import control as automation
 from igny8_app.services.automation import config as automation_config
 from igny8_app.services.automation.overview import pipeline_overview as overview_for_site
+from igny8_app.user_scope import api_token_scope
 
 PREFIX = "/api/v1/automation"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -74,11 +76,21 @@ class Call:
     actor: str  # the token's user, by email, for the activity log
     params: QueryParams
     body: Any = None  # the parsed JSON body of a PUT
+    session: Session | None = None  # a command's unit of work (authorised and acted on in it)
+
+
+def _authorize_in(s: Session, token: str | None, params: QueryParams, permission: Permission,
+                  body: Any = None) -> Call:
+    user = accounts.resolve_api_token(session=s, token=token)
+    site_id = int_param(params, "site_id")
+    accounts.authorize_site(session=s, user=user, site_id=site_id, permission=permission)
+    return Call(user_id=user.id, site_id=site_id, actor=user.email, params=params, body=body, session=s)
 
 
 def authorize(token: str | None, params: QueryParams, permission: Permission, body: Any = None) -> Call:
-    with write_session() as s:  # resolving a token may stamp its last use
-        user = accounts.resolve_api_token(session=s, token=token)
+    """For reads: authorise in a read (the token's last-use stamp is its own short write), then the
+    handler reads in read sessions."""
+    with api_token_scope(token, write=False) as (s, user):
         site_id = int_param(params, "site_id")
         accounts.authorize_site(session=s, user=user, site_id=site_id, permission=permission)
         return Call(user_id=user.id, site_id=site_id, actor=user.email, params=params, body=body)
@@ -87,8 +99,9 @@ def authorize(token: str | None, params: QueryParams, permission: Permission, bo
 # --- handlers (sync; run in the threadpool) -----------------------------------------------------
 
 def _run_now(c: Call) -> tuple[int, Any]:
-    run = automation.start_run(site_id=c.site_id, trigger=Trigger.MANUAL, user_id=c.user_id, actor=c.actor)
-    return 201, automation.get_processing_state(run_id=run.run_id, site_id=c.site_id)
+    run = automation.start_run(site_id=c.site_id, trigger=Trigger.MANUAL, user_id=c.user_id, actor=c.actor,
+                               session=c.session)
+    return 201, automation.processing_state(session=c.session, run=run)
 
 
 def _current_run(c: Call) -> Any:
@@ -108,16 +121,15 @@ def _target_run(c: Call, verb: str) -> str:
     run_id = run_id_param(c.params)
     if run_id:
         return run_id
-    with read_session() as s:
-        run = automation.current_run(session=s, site_id=c.site_id)
-        if run is None:
-            raise Conflict(f"The site has no running or paused run to {verb}.")
-        return run.run_id
+    run = automation.current_run(session=c.session, site_id=c.site_id)
+    if run is None:
+        raise Conflict(f"The site has no running or paused run to {verb}.")
+    return run.run_id
 
 
 def _command(service: Callable[..., dict[str, Any]], verb: str) -> Callable[[Call], Any]:
     def handle(c: Call) -> Any:
-        return service(run_id=_target_run(c, verb), site_id=c.site_id, actor=c.actor)
+        return service(run_id=_target_run(c, verb), site_id=c.site_id, actor=c.actor, session=c.session)
 
     handle.__name__ = f"_{verb}"
     return handle
@@ -183,11 +195,11 @@ def _update_config(c: Call) -> Any:
     errors = _json_type_errors(c.body)
     if errors:
         raise automation_config.ConfigInvalid(errors)
-    return automation_config.update_config(site_id=c.site_id, changes=c.body)
+    return automation_config.update_config(site_id=c.site_id, changes=c.body, session=c.session)
 
 
 def _retry_failed(c: Call) -> Any:
-    counts = automation.retry_failed_items(site_id=c.site_id)
+    counts = automation.retry_failed_items(site_id=c.site_id, session=c.session)
     return {"site_id": c.site_id, "retried": counts, "total": sum(counts.values())}
 
 
@@ -195,7 +207,11 @@ def _retry_failed(c: Call) -> Any:
 
 def _dispatch(token: str | None, params: QueryParams, permission: Permission,
               handler: Callable[[Call], Any], body: Any = None) -> tuple[int, Any]:
-    result = handler(authorize(token, params, permission, body))
+    if permission is Permission.READ:
+        result = handler(authorize(token, params, permission, body))
+    else:  # a command: one unit of work, authorised and acted on in the same transaction
+        with write_session() as s:
+            result = handler(_authorize_in(s, token, params, permission, body))
     return result if isinstance(result, tuple) else (200, result)
 
 

@@ -18,6 +18,14 @@ class ValidationError(DomainError):
     http_status = 422
 
 
+class FieldErrors(ValidationError):
+    """Several fields of a form are wrong; ``errors`` maps field name to message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Please correct: " + "; ".join(errors.values()))
+        self.errors = errors
+
+
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404

@@ -22,7 +22,7 @@ from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
 from igny8_app.live_access import AccessGate
 from igny8_app.progress_hub import get_hub
-from igny8_app.services.accounts import access as accounts
+from igny8_app import user_scope
 from igny8_app.services.automation import control as automation
 from igny8_app.state import PAGE_LOADERS, SessionState
 
@@ -184,14 +184,14 @@ class LiveRunState(AutomationState):
         queue = hub.open(site_id)
         wanted: dict[str, Any] = {"seq": 0, "done": 0, "denied": None}  # the reload this page needs / has
         reloader: asyncio.Task | None = None
-        gate = AccessGate(lambda: accounts.check_site_access(token=token, site_id=site_id,
+        gate = AccessGate(lambda: user_scope.check_site_access(token=token, site_id=site_id,
                                                              permission=Permission.READ, touch=False))
 
         async def reload() -> None:
             while wanted["done"] < wanted["seq"]:
                 target = wanted["seq"]
                 try:  # re-checked on every reload: a revoked session or role stops the feed
-                    await asyncio.to_thread(accounts.check_site_access, token=token, site_id=site_id,
+                    await asyncio.to_thread(user_scope.check_site_access, token=token, site_id=site_id,
                                             permission=Permission.READ)
                     read_at, data = await hub.dashboard(site_id, target)
                 except DomainError as exc:
@@ -284,10 +284,9 @@ class LiveRunState(AutomationState):
         if self.pending_action:
             return
         try:
-            with self._authorize(Permission.RUN) as ctx:
-                site_id, user_id, email = ctx.site.id, ctx.user.id, ctx.user.email
-            run = automation.start_run(site_id=site_id, user_id=user_id, actor=email)
-            with self._authorize(Permission.READ) as ctx:
+            with self._authorize(Permission.RUN) as ctx:  # one unit of work: authorise and act
+                run = automation.start_run(site_id=ctx.site.id, user_id=ctx.user.id, actor=ctx.user.email,
+                                           session=ctx.session)
                 self.run = self._reload(ctx)
         except DomainError as exc:
             return self._fail(exc)
@@ -301,9 +300,9 @@ class LiveRunState(AutomationState):
         yield
         fn = {"pause": automation.pause_run, "resume": automation.resume_run, "cancel": automation.cancel_run}[action]
         try:
-            with self._authorize(Permission.RUN) as ctx:
-                site_id, email = ctx.site.id, ctx.user.email
-            self.run = fn(run_id=self.run["run_id"], site_id=site_id, actor=email)
+            with self._authorize(Permission.RUN) as ctx:  # one unit of work: authorise and act
+                self.run = fn(run_id=self.run["run_id"], site_id=ctx.site.id, actor=ctx.user.email,
+                              session=ctx.session)
             self._note_run(self.run)
         except DomainError as exc:
             self.pending_action = ""

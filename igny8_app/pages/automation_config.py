@@ -75,9 +75,8 @@ class ConfigState(SessionState):
         changes["enabled"] = bool(data.get("enabled"))
         changes["review_after_stages"] = [n for n in range(1, 6) if data.get(f"review_{n}")]
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
-                site_id = ctx.site.id
-            cfg = automation_config.update_config(site_id=site_id, changes=changes)
+            with self._authorize(Permission.MANAGE) as ctx:  # one unit of work: authorise and act
+                cfg = automation_config.update_config(site_id=ctx.site.id, changes=changes, session=ctx.session)
         except ConfigInvalid as exc:
             self.field_errors = exc.errors
             return rx.toast.error("Please correct the highlighted settings.")

@@ -123,14 +123,13 @@ class SitesAdminState(SessionState):
     def delete_site(self, form: dict[str, Any]):
         try:
             with self._authorize(site=False) as ctx:
-                paths = sites.delete_site(session=ctx.session, actor=ctx.user, site_id=self.delete_id,
+                sites.delete_site(session=ctx.session, actor=ctx.user, site_id=self.delete_id,
                                           confirm_name=str(form.get("confirm") or ""))
         except DomainError as exc:
             if exc.code == "unauthenticated":
                 return self._fail(exc)
             self.delete_error = exc.message
             return
-        sites.remove_files(paths)
         self.delete_open = False
         return self._refresh(f"Site '{self.delete_name}' and its data were deleted.")
 

@@ -154,10 +154,8 @@ class SystemState(SessionState):
     def release_lock(self):
         site_id, self.confirm_site = self.confirm_site, 0
         try:
-            with self._superuser() as ctx:
-                actor = ctx.user
-                ctx.session.expunge(actor)
-            out = system.release_site_lock(site_id=site_id, actor=actor)
+            with self._superuser() as ctx:  # one unit of work: authorise and act
+                out = system.release_site_lock(site_id=site_id, actor=ctx.user, session=ctx.session)
             self._load()
         except DomainError as exc:
             return self._refuse(exc)

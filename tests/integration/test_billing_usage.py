@@ -15,7 +15,8 @@ from igny8_app.domain.errors import ValidationError
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.billing import profile as billing_profile
 from igny8_app.services.billing import usage
-from igny8_app.services.billing.profile import BillingSettings, FieldErrors
+from igny8_app.domain.errors import FieldErrors
+from igny8_app.services.billing.profile import BillingSettings
 from igny8_app.services.billing.usage import UsageFilter
 from tests.factories import make_account, make_site
 

@@ -10,7 +10,7 @@ import pytest
 from rq.job import Job
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
 
-from igny8_app.jobs import enqueue_email
+from igny8_app.queue import enqueue_email
 from igny8_app.queue import get_queue, get_redis
 from igny8_app.services.system import operations as system
 from igny8_app.settings import reset_settings

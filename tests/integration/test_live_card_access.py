@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from igny8_app import user_scope
 from igny8_app.db import write_session
 from igny8_app.domain.enums import Role
 from igny8_app.models import Membership
@@ -100,13 +101,13 @@ def operator(db):
 def checks(monkeypatch):
     """Every access check the feed makes (the real one runs)."""
     calls: list[float] = []
-    real = accounts.check_site_access
+    real = user_scope.check_site_access
 
     def spy(**kw):
         calls.append(time.monotonic())
         return real(**kw)
 
-    monkeypatch.setattr(accounts, "check_site_access", spy)
+    monkeypatch.setattr(user_scope, "check_site_access", spy)
     return calls
 
 

@@ -80,10 +80,8 @@ def test_run_completed_notifies_every_member_and_emails_them(team, sink) -> None
     assert run.run_id in body and "credits" in body and "/automation" in body
     assert sink.to("admin@note.example") and sink.to("editor@note.example") == []  # opt-out honoured
     # publishing the same final state again notifies nobody twice
-    with dbmod.read_session() as s:
-        again = s.get(AutomationRun, run.id)
-        s.expunge(again)
-    run_events.publish(again)
+    with dbmod.write_session() as s:
+        run_events.publish(s, s.get(AutomationRun, run.id))
     assert _kinds(ids["owner"]) == ["run_completed"]
 
 
@@ -100,10 +98,8 @@ def test_pause_carries_its_reason_and_failure_its_error(team) -> None:
         r = s.get(AutomationRun, run2.id)
         r.status, r.error = "failed", "the stage 2 provider returned garbage"
         s.add(r)
-    with dbmod.read_session() as s:
-        failed = s.get(AutomationRun, run2.id)
-        s.expunge(failed)
-    run_events.publish(failed)
+    with dbmod.write_session() as s:
+        run_events.publish(s, s.get(AutomationRun, run2.id))
     with dbmod.read_session() as s:
         note = notifications.list_for_user(session=s, user_id=ids["owner"])[0]
     assert note["kind"] == "run_failed" and "returned garbage" in note["body"]
@@ -175,3 +171,43 @@ def test_no_smtp_url_means_no_email_jobs(team, monkeypatch) -> None:
     assert execute_run(run.id) == "completed"
     assert _kinds(ids["owner"]) == ["run_completed"]
     assert get_queue().count == 0
+
+
+class _Crash(BaseException):
+    """The process dies (SIGKILL, OOM) the moment the run's transaction has committed."""
+
+
+def _crash_right_after_commit(monkeypatch) -> None:
+    def crash(*_a, **_k):
+        raise _Crash
+    monkeypatch.setattr(run_events, "get_redis", crash)  # the first thing after the commit is the live event
+
+
+def test_a_crash_after_the_commit_loses_no_notification(team, monkeypatch) -> None:
+    """The notification rows commit with the run's new state, in the same transaction."""
+    ref, ids = team
+    run = automation.start_run(site_id=ref.site_id, enqueue=False)
+    _crash_right_after_commit(monkeypatch)
+    with pytest.raises(_Crash):
+        automation.pause_run(run_id=run.run_id)
+    with dbmod.read_session() as s:
+        assert s.get(AutomationRun, run.id).status == "paused"
+    assert _kinds(ids["owner"]) == ["run_paused"]
+
+
+def test_a_run_that_completes_and_crashes_keeps_its_notification(team, monkeypatch) -> None:
+    ref, ids = team
+    run = automation.start_run(site_id=ref.site_id, enqueue=False)
+    real = run_events._send
+
+    def send_until_done(payload):  # progress events go out; the process dies after the final commit
+        if payload.get("status") == "completed":
+            raise _Crash
+        real(payload)
+
+    monkeypatch.setattr(run_events, "_send", send_until_done)
+    with pytest.raises(_Crash):
+        execute_run(run.id)
+    with dbmod.read_session() as s:
+        assert s.get(AutomationRun, run.id).status == "completed"
+    assert _kinds(ids["owner"]) == ["run_completed"]

@@ -15,7 +15,7 @@ from igny8_app.services.automation import ai_settings
 from igny8_app.services.automation import control as automation
 from igny8_app.services.content import keywords
 from igny8_app.services.content import prompts
-from igny8_app.services.billing.profile import FieldErrors
+from igny8_app.domain.errors import FieldErrors
 from igny8_app.services.system.demo import demo_csv
 from igny8_app.services.automation.run_loop import execute_run
 from tests.factories import make_account, make_site

@@ -140,9 +140,13 @@ def test_delete_needs_the_name_and_no_active_run_and_removes_data_and_media(w, r
     automation.cancel_run(run_id=run.run_id)
     with dbmod.read_session() as s:
         assert s.get(SiteLock, sid) is None
+    with pytest.raises(RuntimeError), dbmod.write_session() as s:  # rolled back: the files stay
+        sites.delete_site(session=s, actor=_u(s, ids["owner"]), site_id=sid, confirm_name="Doomed")
+        raise RuntimeError("the command fails after the delete")
+    assert media.exists() and run_dir.exists()
     with dbmod.write_session() as s:
-        paths = sites.delete_site(session=s, actor=_u(s, ids["owner"]), site_id=sid, confirm_name="Doomed")
-    sites.remove_files(paths)
+        sites.delete_site(session=s, actor=_u(s, ids["owner"]), site_id=sid, confirm_name="Doomed")
+        assert media.exists()  # not before the commit
     assert not media.exists() and not run_dir.exists() and other_media.exists()
     with dbmod.read_session() as s:
         assert s.get(Site, sid) is None and s.get(Site, keep) is not None

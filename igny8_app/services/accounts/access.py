@@ -155,9 +155,9 @@ def open_session(*, session: Session, user: User) -> str:
     return token
 
 
-def resolve_session(*, session: Session, token: str | None, touch: bool = True) -> User:
-    """The user behind a browser session token, or Unauthenticated. Enforces idle and lifetime limits.
-    ``touch=False`` only checks (a read; the session's last_seen_at stays as it is)."""
+def authenticate(*, session: Session, token: str | None) -> tuple[User, bool]:
+    """The user behind a browser session token, or Unauthenticated (idle and lifetime limits are
+    enforced), and whether the session's ``last_seen_at`` is due a touch (``touch_session``). A read."""
     if not token:
         raise Unauthenticated("Please log in.")
     row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(token))).one_or_none()
@@ -173,8 +173,24 @@ def resolve_session(*, session: Session, token: str | None, touch: bool = True) 
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("Please log in.")
-    if touch and now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
-        session.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    return user, now - row.last_seen_at > SESSION_TOUCH_INTERVAL
+
+
+def touch_session(*, session: Session, token: str) -> bool:
+    """Stamp the session's last use, at most once per ``SESSION_TOUCH_INTERVAL``: the update is
+    conditional, so of several requests at once only one writes. True when it wrote."""
+    now = utcnow()
+    return session.execute(sa.update(UserSession).where(
+        UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None),
+        UserSession.last_seen_at < now - SESSION_TOUCH_INTERVAL).values(last_seen_at=now)).rowcount > 0
+
+
+def resolve_session(*, session: Session, token: str | None, touch: bool = True) -> User:
+    """``authenticate`` plus, with ``touch``, the (throttled) touch in the caller's transaction.
+    ``touch=False`` only checks (a read; the session's last_seen_at stays as it is)."""
+    user, due = authenticate(session=session, token=token)
+    if touch and due:
+        touch_session(session=session, token=token)
     return user
 
 
@@ -198,7 +214,9 @@ def create_api_token(*, session: Session, user_id: int, name: str = "API token")
     return row, plain
 
 
-def resolve_api_token(*, session: Session, token: str | None) -> User:
+def authenticate_api_token(*, session: Session, token: str | None) -> tuple[User, bool]:
+    """The user behind an API token, or Unauthenticated; and whether its ``last_used_at`` is due a
+    touch (``touch_api_token``). A read."""
     if not token:
         raise Unauthenticated("An API token is required: send 'Authorization: Bearer <token>'.")
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).one_or_none()
@@ -207,9 +225,23 @@ def resolve_api_token(*, session: Session, token: str | None) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("This API token is not valid.")
+    return user, row.last_used_at is None or utcnow() - row.last_used_at > SESSION_TOUCH_INTERVAL
+
+
+def touch_api_token(*, session: Session, token: str) -> bool:
+    """Stamp the token's last use, at most once per ``SESSION_TOUCH_INTERVAL`` (a conditional update)."""
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > SESSION_TOUCH_INTERVAL:
-        session.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    return session.execute(sa.update(ApiToken).where(
+        ApiToken.token_hash == token_hash(token),
+        sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - SESSION_TOUCH_INTERVAL))
+        .values(last_used_at=now)).rowcount > 0
+
+
+def resolve_api_token(*, session: Session, token: str | None) -> User:
+    """``authenticate_api_token`` plus the (throttled) touch in the caller's transaction."""
+    user, due = authenticate_api_token(session=session, token=token)
+    if due:
+        touch_api_token(session=session, token=token)
     return user
 
 
@@ -259,14 +291,3 @@ def user_accounts(*, session: Session, user: User) -> list[tuple[Account, Role]]
         .where(Membership.user_id == user.id).order_by(Account.name)
     ).all()
     return [(a, Role(r)) for a, r in rows]
-
-
-def check_site_access(*, token: str | None, site_id: int, permission: Permission, touch: bool = True) -> None:
-    """Raise (Unauthenticated / NotFound / Forbidden) unless the browser session behind ``token``
-    may ``permission`` on ``site_id``. For callers that hold no unit of work (live page feeds).
-    ``touch=False`` is a plain read (no write lock): for checks repeated every second."""
-    from igny8_app.db import read_session, write_session
-
-    with (write_session() if touch else read_session()) as s:  # a touch writes last_seen_at
-        authorize_site(session=s, user=resolve_session(session=s, token=token, touch=touch), site_id=site_id,
-                       permission=permission)

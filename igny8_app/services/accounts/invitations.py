@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from igny8_app.db import write_session
+from igny8_app.db import on_commit, within
 from igny8_app.domain.enums import Role
 from igny8_app.domain.errors import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
@@ -129,22 +129,23 @@ def accept_in(*, session: Session, token: str | None, password: str, full_name: 
     return user
 
 
-def accept(*, token: str | None, password: str, full_name: str | None = None, ip: str) -> str:
+def accept(*, token: str | None, password: str, full_name: str | None = None, ip: str,
+           session: Session | None = None) -> str:
     """The accept page's use case: accept and sign in. Returns a new session token. Wrong
-    passwords for an existing login count towards the same throttle as the login form."""
-    with write_session() as s:
+    passwords for an existing login count towards the same throttle as the login form; the
+    attempt is refunded once the acceptance has committed."""
+    with within(session) as s:
         email = _usable(s, token).email
-    attempt = throttle.begin(email, ip)  # counted before the password is checked
-    if attempt.wait_s:
-        raise RateLimited(throttle.refused_message(attempt.wait_s))
-    try:
-        with write_session() as s:
+        attempt = throttle.begin(email, ip)  # counted before the password is checked
+        if attempt.wait_s:
+            raise RateLimited(throttle.refused_message(attempt.wait_s))
+        try:
             user = accept_in(session=s, token=token, password=password, full_name=full_name)
             session_token = accounts.open_session(session=s, user=user)
-    except Unauthenticated:
-        raise  # a wrong password for an existing login stays counted for the window
-    except Exception:
-        throttle.refund(attempt, clear_email=False)  # e.g. a too-short new password: not a guess
-        raise
-    throttle.refund(attempt)
+            on_commit(s, lambda: throttle.refund(attempt))
+        except Unauthenticated:
+            raise  # a wrong password for an existing login stays counted for the window
+        except Exception:
+            throttle.refund(attempt, clear_email=False)  # e.g. a too-short new password: not a guess
+            raise
     return session_token

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from igny8_app.db import write_session
+from igny8_app.db import on_commit, within
 from igny8_app.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Membership, PasswordReset, User, UserSession, utcnow
@@ -73,14 +73,14 @@ def _new_link(session: Session, user: User, forced_by: User | None = None) -> st
     return token
 
 
-def request_reset(*, email: str) -> None:
+def request_reset(*, email: str, session: Session | None = None) -> None:
     """'Forgot password': email a link when the address has a login. Says nothing either way (the
     page shows the same message), and never sends more than MAX_RESETS_PER_HOUR per user."""
     try:
         email = accounts.normalize_email(email)
     except ValidationError:
         return
-    with write_session() as s:
+    with within(session) as s:
         user = s.exec(select(User).where(User.email == email)).one_or_none()
         if user is None or not user.is_active:
             return
@@ -89,8 +89,8 @@ def request_reset(*, email: str) -> None:
         if recent >= MAX_RESETS_PER_HOUR:
             return
         token = _new_link(s, user)
-    mailer.send_password_reset(email=email, link=reset_url(token), forced=False,
-                               ttl_minutes=int(RESET_TTL.total_seconds() // 60))
+        on_commit(s, lambda: mailer.send_password_reset(email=email, link=reset_url(token), forced=False,
+                                                        ttl_minutes=int(RESET_TTL.total_seconds() // 60)))
 
 
 def _authorize_force(session: Session, actor: User, user_id: int, account_id: int | None) -> tuple[User, list[int]]:
@@ -166,11 +166,11 @@ def reset_email(*, session: Session, token: str | None) -> str:
     return user.email
 
 
-def complete_reset(*, token: str | None, new_password: str) -> str:
+def complete_reset(*, token: str | None, new_password: str, session: Session | None = None) -> str:
     """Set the new password through a link (once), end all the user's sessions and other links,
     and sign them in: returns a new session token."""
     accounts._validate_password(new_password)
-    with write_session() as s:
+    with within(session) as s:
         row = _usable(s, token)
         claimed = s.execute(sa.update(PasswordReset).where(PasswordReset.id == row.id, PasswordReset.used_at.is_(None))
                             .values(used_at=utcnow()))
@@ -185,5 +185,5 @@ def complete_reset(*, token: str | None, new_password: str) -> str:
         _end_sessions(s, user.id)
         email = user.email
         session_token = accounts.open_session(session=s, user=user)
-    throttle.clear(email)  # a fresh password starts with a clean failed-login count
+        on_commit(s, lambda: throttle.clear(email))  # a fresh password starts with a clean failed-login count
     return session_token

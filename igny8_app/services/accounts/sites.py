@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from igny8_app.db import on_commit
 from igny8_app.domain.errors import Conflict, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.models import AutomationConfig, AutomationRun, Keyword, Membership, Sector, Site, SiteLock, User
@@ -179,8 +180,9 @@ def set_site_active(*, session: Session, actor: User, site_id: int, active: bool
 
 
 def delete_site(*, session: Session, actor: User, site_id: int, confirm_name: str) -> list[Path]:
-    """Delete a site and its data (owners only). Returns the folders to remove once committed
-    (``remove_files``): its media and its runs' logs."""
+    """Delete a site and its data (owners only). Its folders (media, its runs' logs) are removed
+    once the caller's transaction commits (``remove_files`` as an after-commit effect), never when
+    it rolls back. Returns those folders."""
     site, _ = authorize_site(session=session, user=actor, site_id=site_id, permission=Permission.OWN)
     if (confirm_name or "").strip() != site.name:
         raise ValidationError(f"Type the site's name ({site.name}) exactly to confirm.")
@@ -192,6 +194,7 @@ def delete_site(*, session: Session, actor: User, site_id: int, confirm_name: st
     session.execute(sa.update(User).where(User.active_site_id == site.id).values(active_site_id=None))
     session.delete(site)
     session.flush()
+    on_commit(session, lambda: remove_files(paths))
     return paths
 
 

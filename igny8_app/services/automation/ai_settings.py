@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from igny8_app.ai.base import PROVIDERS, AIProvider, get_provider
 from igny8_app.db import read_session
+from igny8_app.domain.errors import FieldErrors
 from igny8_app.models import AccountAISettings, utcnow
 from igny8_app import crypto
 from igny8_app.services.content import prompts as prompt_service
-from igny8_app.services.billing.profile import FieldErrors
 from igny8_app.settings import get_ai_settings, get_settings
 
 USER_PROVIDERS = ("offline", "openai")  # what an account may choose ('' = the server default)

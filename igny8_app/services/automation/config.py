@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from igny8_app.db import read_session, write_session
+from igny8_app.db import read_session, within
 from igny8_app.domain.enums import Frequency
 from igny8_app.domain.errors import NotFound, ValidationError
 from igny8_app.domain.schedule import MAX_MONTH_DAY, Schedule, ScheduleError, local_text, parse_time
@@ -248,12 +248,14 @@ def get_config(*, site_id: int, session: Session | None = None) -> dict[str, Any
         return _read(s)
 
 
-def update_config(*, site_id: int, changes: dict[str, Any], now=None) -> dict[str, Any]:  # noqa: ANN001
-    """Apply ``changes`` (a partial configuration) to the site's config; all or nothing."""
+def update_config(*, site_id: int, changes: dict[str, Any], now=None,  # noqa: ANN001
+                  session: Session | None = None) -> dict[str, Any]:
+    """Apply ``changes`` (a partial configuration) to the site's config; all or nothing (in the
+    caller's unit of work)."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ConfigInvalid({k: f"is not a configuration setting (known: {', '.join(EDITABLE)})." for k in unknown})
-    with write_session() as s:
+    with within(session) as s:
         site = s.get(Site, site_id)
         if site is None:
             raise NotFound("Site not found.")

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from igny8_app.db import read_session, write_session
+from igny8_app.db import on_commit, read_session, within, write_session
 from igny8_app.domain.enums import PauseReason, RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
 from igny8_app.domain.run_state import OPERATOR, Action, decide, percentage
@@ -116,10 +116,12 @@ def worker_active(run: AutomationRun, now: datetime | None = None) -> bool:
 # --- commands -----------------------------------------------------------------------------------
 
 def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id: int | None = None,
-              scheduled_for: datetime | None = None, enqueue: bool = True, actor: str | None = None) -> AutomationRun:
-    """Create a run and queue its job. Refuses when the site already has an active run, or when
-    the balance is below 1.2 × the estimate. ``actor``: who starts it, for the activity log."""
-    with write_session() as s:
+              scheduled_for: datetime | None = None, enqueue: bool = True, actor: str | None = None,
+              session: Session | None = None) -> AutomationRun:
+    """Create a run and queue its job (after the commit). Refuses when the site already has an
+    active run, or when the balance is below 1.2 × the estimate. ``actor``: who starts it, for the
+    activity log."""
+    with within(session) as s:
         site = s.get(Site, site_id)
         if site is None:
             raise NotFound("Site not found.")
@@ -164,8 +166,8 @@ def start_run(*, site_id: int, trigger: Trigger | str = Trigger.MANUAL, user_id:
             s.flush()
         except sa.exc.IntegrityError:
             raise Conflict(f"Site '{site_name}' already has an active run or a run for this due time.") from None
-    if enqueue:
-        enqueue_run(run)
+        if enqueue:
+            on_commit(s, lambda: enqueue_run(run))
     return run
 
 
@@ -173,18 +175,19 @@ def enqueue_run(run: AutomationRun) -> None:
     """Queue a job for the run. A duplicate job is harmless (the lease lets one work)."""
     from redis.exceptions import RedisError
 
-    from igny8_app.jobs import enqueue_run_job
+    from igny8_app.queue import enqueue_run as queue_run
 
     try:
-        enqueue_run_job(run.id)
+        queue_run(run.id)
     except RedisError:
         log.exception("could not queue run %s; the watchdog will queue it", run.run_id)
 
 
-def _apply(run_id: str, action: Action, *, site_id: int | None, actor: str | None) -> dict[str, Any]:
+def _apply(run_id: str, action: Action, *, site_id: int | None, actor: str | None,
+           session: Session | None = None) -> dict[str, Any]:
     enqueue = False
     who = actor or OPERATOR
-    with write_session() as s:
+    with within(session) as s:
         run = get_run(session=s, run_id=run_id, site_id=site_id, for_update=True)
         now = utcnow()
         d = decide(run.status, run.requested_action, action, worker_active=worker_active(run, now))
@@ -211,30 +214,33 @@ def _apply(run_id: str, action: Action, *, site_id: int | None, actor: str | Non
         s.add(run)
         s.flush()
         state = processing_state(session=s, run=run)
-    if enqueue:
-        enqueue_run(run)
-    run_events.publish(run, state)
+        if enqueue:
+            on_commit(s, lambda: enqueue_run(run))
+        run_events.publish(s, run, state)
     return state
 
 
-def pause_run(*, run_id: str, site_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
+def pause_run(*, run_id: str, site_id: int | None = None, actor: str | None = None,
+              session: Session | None = None) -> dict[str, Any]:
     """Pause (``actor``: who asks, shown in the activity log; None: 'operator')."""
-    return _apply(run_id, Action.PAUSE, site_id=site_id, actor=actor)
+    return _apply(run_id, Action.PAUSE, site_id=site_id, actor=actor, session=session)
 
 
-def resume_run(*, run_id: str, site_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.RESUME, site_id=site_id, actor=actor)
+def resume_run(*, run_id: str, site_id: int | None = None, actor: str | None = None,
+               session: Session | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.RESUME, site_id=site_id, actor=actor, session=session)
 
 
-def cancel_run(*, run_id: str, site_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
-    return _apply(run_id, Action.CANCEL, site_id=site_id, actor=actor)
+def cancel_run(*, run_id: str, site_id: int | None = None, actor: str | None = None,
+               session: Session | None = None) -> dict[str, Any]:
+    return _apply(run_id, Action.CANCEL, site_id=site_id, actor=actor, session=session)
 
 
-def retry_failed_items(*, site_id: int) -> dict[str, int]:
+def retry_failed_items(*, site_id: int, session: Session | None = None) -> dict[str, int]:
     """Put every failed item of the site back in its queue (attempts reset)."""
     now = utcnow()
     counts = {}
-    with write_session() as s:
+    with within(session) as s:
         for name, model, column, pending in (
             ("keywords", Keyword, "status", "new"), ("clusters", Cluster, "status", "new"),
             ("ideas", ContentIdea, "status", "new"), ("tasks", Task, "status", "queued"),

@@ -1,5 +1,5 @@
 """Run activity: RunEvent rows (the activity log), the per-run JSONL trace file, and live progress
-events published to Redis after each commit."""
+events published to Redis after each commit (``publish``, an after-commit effect)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlmodel import Session
 
+from igny8_app.db import on_commit
 from igny8_app.domain.enums import EventLevel, RunStatus
 from igny8_app.models import AutomationRun, RunEvent, utcnow
 from igny8_app.queue import get_redis
+from igny8_app.services.notifications.inbox import run_changed
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -43,18 +45,22 @@ def trace(run: AutomationRun, kind: str, **data: Any) -> None:
         log.warning("could not write the trace of run %s", run.run_id, exc_info=True)
 
 
-def publish(run: AutomationRun, state: dict[str, Any] | None = None, **extra: Any) -> None:
-    """Tell live UIs that a run changed (after the commit). Lost events are harmless: a client
+def publish(session: Session, run: AutomationRun, state: dict[str, Any] | None = None, **extra: Any) -> None:
+    """Tell live UIs that a run changed. Call it inside the run's transaction: a final state
+    (completed, paused, failed) writes its notification rows in it, so they commit, or roll back,
+    with the run; the Redis event goes out after the commit. Lost events are harmless: a client
     reloads the durable state from the database when it (re)connects."""
-    payload = {"site_id": run.site_id, "run_id": run.run_id, "status": run.status,
-               "published_at": time.time(), **extra}  # right after the commit: latency benchmarks use it
+    payload = {"site_id": run.site_id, "run_id": run.run_id, "status": run.status, **extra}
     if state is not None:
         payload["state"] = state
+    if run.status in NOTIFIED:  # notification centre (+ email, after the commit)
+        run_changed(session=session, run=run)
+    on_commit(session, lambda: _send(payload))
+
+
+def _send(payload: dict[str, Any]) -> None:
+    payload["published_at"] = time.time()  # right after the commit: latency benchmarks use it
     try:
         get_redis().publish(PROGRESS_CHANNEL, json.dumps(payload, default=str))
     except RedisError:
-        log.warning("progress event for %s not published (Redis unavailable)", run.run_id)
-    if run.status in NOTIFIED:  # notification centre + email (never raises)
-        from igny8_app.services.notifications.inbox import run_changed
-
-        run_changed(run)
+        log.warning("progress event for %s not published (Redis unavailable)", payload["run_id"])

@@ -5,7 +5,7 @@ For each stage, for each next eligible item:
 2. call the stage function (the AI call) outside any transaction, with retries;
 3. in ONE transaction: check the lease fence, write the output and statuses, charge the credits
    with the idempotency key ``run:stage:item``, bump the StageProgress counters and heartbeat;
-4. after the commit, publish a progress event;
+4. after the commit, publish a progress event (``run_events.publish``, an on_commit effect);
 5. a heartbeat thread keeps the lease fresh during long AI calls.
 
 A worker killed anywhere leaves either the whole item committed or nothing. A job works a run
@@ -13,6 +13,9 @@ for at most ``SLICE_SECONDS``, then hands it to a fresh job (fairness across sit
 timeouts); crash detection comes from heartbeats, never from the RQ job timeout. A database that
 is briefly unreachable or locked (``db.is_transient_db_error``) is waited for, not taken as the
 run's failure: the item in flight was rolled back and is simply next again.
+
+An entry point (called by the RQ job): it opens one unit of work per item (and one per bookkeeping
+step), and sends the live events, job continuations and mail as after-commit effects.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from igny8_app.domain.errors import InsufficientCredits
 from igny8_app.domain.run_state import OPERATOR, worker_stop
 from igny8_app.models import AutomationRun, StageProgress, utcnow
 from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
+from igny8_app.queue import enqueue_run
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation import stage_items as stage_io
@@ -227,21 +231,19 @@ def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_
                 finished_stage = True
                 if stage < 6 and prog.processed_items and stage in (cfg.get("review_after_stages") or []):
                     return _pause_for_review(s, run, stage)
+                run_events.publish(s, run, stage_done=stage)
             else:
                 finished_stage = False
             run_id, site_id, account_id = run.run_id, run.site_id, run.account_id
         job.answered_at = time.monotonic()
         if finished_stage:
             in_batch = 0
-            run_events.publish(run, stage_done=stage)
             if stage < 6:
                 _wait(float(cfg.get("between_stage_delay") or 0), stop_requested)  # a stop is seen next turn
             continue
         if time.monotonic() - job.started > slice_seconds:  # hand over to a fresh job
             release(lease)
-            from igny8_app.jobs import enqueue_run_job
-
-            enqueue_run_job(lease.run_pk)
+            enqueue_run(lease.run_pk)
             return "continued"
         if max_items is not None and job.worked >= max_items:
             release(lease)
@@ -409,7 +411,7 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
             s.add(prog)
             s.add(run)
             s.flush()
-            state = processing_state(session=s, run=run)
+            run_events.publish(s, run, processing_state(session=s, run=run))  # 4. sent after the commit
     except InsufficientCredits as exc:
         return _pause_for_credits(lease, exc)
     except CapReached as exc:
@@ -417,7 +419,6 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
     except stage_io.StaleItem:
         log.warning("item %s of run %s was already processed; skipped", item.key, run_id)
         return "stale"
-    run_events.publish(run, state)  # 4. after the commit
     return "done" if error is None else "failed_item"
 
 
@@ -428,8 +429,7 @@ def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
                    reason=PauseReason.INSUFFICIENT_CREDITS, level=EventLevel.WARNING)
         s.add(run)
         s.flush()
-        state = processing_state(session=s, run=run)
-    run_events.publish(run, state)
+        run_events.publish(s, run, processing_state(session=s, run=run))
     return "paused"
 
 
@@ -439,9 +439,8 @@ def _pause_for_review(s: Session, run: AutomationRun, stage: int) -> str:
                "output, then resume.", reason=PauseReason.REVIEW, stage=stage, review_stage=stage)
     s.add(run)
     s.flush()
-    state = processing_state(session=s, run=run)
+    run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
-    run_events.publish(run, state)
     return "paused"
 
 
@@ -461,8 +460,7 @@ def _stop_at_cap(lease: Lease, exc: CapReached, item: stage_io.WorkItem) -> str:
                    stage=item.stage, level=EventLevel.WARNING, kind="cap_reached")
         s.add(run)
         s.flush()
-        state = processing_state(session=s, run=run)
-    run_events.publish(run, state)
+        run_events.publish(s, run, processing_state(session=s, run=run))
     return "cap_reached"
 
 
@@ -475,9 +473,8 @@ def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:
     run.lease_owner = None
     s.add(run)
     s.flush()
-    state = processing_state(session=s, run=run)
+    run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
-    run_events.publish(run, state)
     return stop.value
 
 
@@ -487,9 +484,8 @@ def _complete(s: Session, run: AutomationRun) -> str:
     run_events.record(s, run, f"Run completed: {run.total_credits_used} credits used.", kind="run_complete")
     s.add(run)
     s.flush()
-    state = processing_state(session=s, run=run)
+    run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
-    run_events.publish(run, state)
     return "completed"
 
 
@@ -504,7 +500,7 @@ def _fail(lease: Lease, exc: Exception) -> None:
             release_lock(s, run)
             run_events.record(s, run, f"Run failed: {run.error}", level=EventLevel.ERROR, kind="run_failed")
             s.add(run)
-        run_events.publish(run)
+            run_events.publish(s, run)
     except Exception:  # noqa: BLE001
         log.exception("could not record the failure of run %s", lease.run_pk)
 
@@ -534,6 +530,5 @@ def _pause_for_provider(lease: Lease, item: stage_io.WorkItem, failures: int) ->
                    stage=item.stage, level=EventLevel.WARNING)
         s.add(run)
         s.flush()
-        state = processing_state(session=s, run=run)
-    run_events.publish(run, state)
+        run_events.publish(s, run, processing_state(session=s, run=run))
     return "paused"

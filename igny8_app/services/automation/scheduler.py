@@ -10,7 +10,8 @@ RQ 3 has a cron scheduler (``rq.cron.CronScheduler``) but it keeps next-run time
 of one process and takes no lock across processes, so it cannot give this guarantee; RQ's
 ``Worker(with_scheduler=True)`` only moves already-enqueued delayed jobs. So the periodic loop is
 ours: a daemon thread in every ``igny8 worker`` (``PeriodicRunner``), also runnable on its own
-(``igny8 scheduler run``), with a heartbeat per task in Redis for the System page.
+(``igny8 scheduler run``), with a heartbeat per task in Redis for the System page. The tick
+(``run_due``) is an entry point: it opens its own units of work, one per due site.
 
 Due times are computed per site in the account's timezone (``domain.schedule``): daily, weekly,
 monthly, DST-correct. The config's ``next_run_at`` is the next pending due time; when the clock
@@ -222,11 +223,11 @@ class PeriodicRunner(threading.Thread):
     each at its own interval, writing a heartbeat after every successful turn. One runs in every
     worker process; the database makes their work idempotent, so more runners only add safety."""
 
-    def __init__(self, *, clock: Clock = utcnow, tasks: list[Task] | None = None) -> None:
+    def __init__(self, *, tasks: list[Task], clock: Clock = utcnow) -> None:
         super().__init__(name="igny8-periodic", daemon=True)
         self.clock = clock
         self.stopped = threading.Event()
-        self.tasks = tasks if tasks is not None else default_tasks()
+        self.tasks = tasks  # the entry point wires them (services.system.periodic.periodic_tasks)
 
     def run_pending(self, monotonic_now: float) -> list[str]:
         ran = []
@@ -264,17 +265,11 @@ def _watchdog_task(now: datetime) -> dict[str, Any]:
     return {"recovered": len(recover_stale_runs())}
 
 
-def _retention_task(now: datetime) -> dict[str, Any]:
-    from igny8_app.services.system import retention
-
-    return retention.prune(now=now).summary()
-
-
-def default_tasks() -> list[Task]:
+def automation_tasks() -> list[Task]:
+    """The automation group's periodic tasks: the scheduler tick and the crash watchdog."""
     settings = get_settings()
     return [Task("scheduler", settings.scheduler_tick_s, _scheduler_task),
-            Task("watchdog", max(1.0, settings.heartbeat_timeout_s / 3), _watchdog_task),
-            Task("retention", settings.retention_interval_s, _retention_task)]
+            Task("watchdog", max(1.0, settings.heartbeat_timeout_s / 3), _watchdog_task)]
 
 
 def next_runs(*, limit: int = 20) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
 """Crash recovery: a run that is ``running`` but whose heartbeat is stale has lost its worker
 (killed, machine gone, Redis restarted and the job lost). Queue a new job for it. The new job's
-lease acquisition is what makes this safe to run from every worker at once."""
+lease acquisition is what makes this safe to run from every worker at once.
+
+An entry point (a turn of the worker's periodic loop): it opens its own unit of work."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from igny8_app.db import write_session
 from igny8_app.domain.enums import EventLevel, RunStatus
 from igny8_app.domain.run_state import WATCHDOG
 from igny8_app.models import AutomationRun, utcnow
+from igny8_app.queue import enqueue_run
 from igny8_app.services.automation import events as run_events
 from igny8_app.settings import get_settings
 
@@ -24,8 +27,6 @@ def recover_stale_runs() -> list[int]:
 
     The claim (bumping heartbeat_at) is a conditional update, so of several watchdogs only one
     queues a job per timeout window."""
-    from igny8_app.jobs import enqueue_run_job
-
     timeout = timedelta(seconds=get_settings().heartbeat_timeout_s)
     now = utcnow()
     t = AutomationRun.__table__
@@ -45,5 +46,5 @@ def recover_stale_runs() -> list[int]:
                                   level=EventLevel.WARNING, kind="recovery", actor=WATCHDOG)
     for run_pk in claimed:
         log.warning("run %s: heartbeat stale; queuing a recovery job", run_pk)
-        enqueue_run_job(run_pk)
+        enqueue_run(run_pk)
     return claimed

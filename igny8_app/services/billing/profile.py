@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from igny8_app.domain.errors import NotFound, ValidationError
+from igny8_app.domain.errors import FieldErrors, NotFound  # noqa: F401 - FieldErrors: re-exported for the pages
 from igny8_app.models import Account, utcnow
 from igny8_app.services.billing import ledger as billing
 
@@ -24,14 +24,6 @@ JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA
 MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE
 RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV
 TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW""".split())
-
-
-class FieldErrors(ValidationError):
-    """Several fields are wrong; ``errors`` maps field name to message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("Please correct: " + "; ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any
 import stripe
 from sqlmodel import Session, select
 
-from igny8_app.db import write_session
+from igny8_app.db import within, write_session
 from igny8_app.domain.enums import InvoiceStatus, PaymentMethod, PaymentStatus
 from igny8_app.domain.errors import DomainError, NotFound, ValidationError
 from igny8_app.models import Account, CreditPackage, Invoice, Payment, utcnow
@@ -90,8 +90,9 @@ def _session_params(*, package: CreditPackage, invoice: Invoice, payment: Paymen
 
 def start_checkout(*, account_id: int, package_id: int, success_url: str | None = None,
                    cancel_url: str | None = None) -> Checkout:
-    """Create the pending invoice and payment, then the Stripe Checkout Session (own transactions:
-    the caller must not hold a write session). Returns the URL to send the browser to."""
+    """Create the pending invoice and payment, then the Stripe Checkout Session. A use case around a
+    network call, so it is its own entry point: three short transactions, none held open over the
+    call to Stripe (the caller must not hold a write session). Returns the URL to send the browser to."""
     if not is_configured():
         raise ValidationError("Card payments are not configured; choose bank transfer.")
     base = get_settings().public_url.rstrip("/")
@@ -123,7 +124,7 @@ def start_checkout(*, account_id: int, package_id: int, success_url: str | None 
 
 # --- webhook ------------------------------------------------------------------------------------
 
-def handle_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
+def handle_webhook(payload: bytes, signature: str | None, *, session: Session | None = None) -> dict[str, Any]:
     """Verify and apply one Stripe event. Returns what was done; raises WebhookRejected (400) for a
     bad, missing or stale signature, NotFound when Stripe is not configured."""
     if not is_configured():
@@ -140,7 +141,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
     obj = (data.get("data") or {}).get("object") or {}
     if etype not in PAID_EVENTS + FAILED_EVENTS or obj.get("object") != "checkout.session":
         return {"event": data.get("id"), "type": etype, "result": "ignored"}
-    with write_session() as s:
+    with within(session) as s:
         payment = _find_payment(s, obj)
         if payment is None:
             log.warning("Stripe event %s names an unknown checkout session %s", data.get("id"), obj.get("id"))

@@ -8,9 +8,9 @@ unique, so an event published twice notifies once.
 Email copies go to recipients who did not opt out, only when SMTP_URL is set, and only from an
 RQ job queued after the notifying transaction commits: a slow or failing SMTP server (or Redis)
 never fails nor slows the run or the payment that caused it. Hooks are one call each:
-``run_events.publish`` calls ``run_changed`` (after the run's commit), billing calls
-``low_balance`` / ``invoice_event`` inside its transaction (in a SAVEPOINT, so a failure here
-never rolls the charge back).
+``run_events.publish`` calls ``run_changed`` and billing calls ``low_balance`` / ``invoice_event``,
+each inside the transaction that changed the run or the balance (in a SAVEPOINT, so a failure here
+never rolls the operation back; a crash after it loses nothing).
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlmodel import Session, select
 
-from igny8_app.db import insert_ignore, write_session
+from igny8_app.db import insert_ignore, on_commit
 from igny8_app.domain.enums import PauseReason, Role, RunStatus
 from igny8_app.domain.errors import NotFound
 from igny8_app.models import Account, Membership, Notification, Site, User, utcnow
@@ -86,7 +85,7 @@ def emit(*, session: Session, ev: Event) -> int:
         log.exception("could not record the %s notification for account %s", ev.kind, ev.account_id)
         return 0
     if mails and mailer.mail_settings().enabled:
-        event.listen(session, "after_commit", lambda _s: _queue(mails), once=True)
+        on_commit(session, lambda: _queue(mails))
     return len(mails)
 
 
@@ -108,32 +107,31 @@ def _email_body(ev: Event) -> str:
 
 # --- the hooks ------------------------------------------------------------------------------------------
 
-def run_changed(run: Any) -> None:
-    """Called by run_events.publish after a run's state was committed. Acts on completed, paused
-    and failed; never raises."""
+def run_changed(*, session: Session, run: Any) -> None:
+    """Called by run_events.publish in the transaction that changed the run. Acts on completed,
+    paused and failed; never raises."""
     status = getattr(run, "status", None)
     if status not in (RunStatus.COMPLETED.value, RunStatus.PAUSED.value, RunStatus.FAILED.value):
         return
     try:
-        with write_session() as s:
-            site = s.get(Site, run.site_id)
-            where = f" on {site.name}" if site else ""
-            if status == RunStatus.COMPLETED.value:
-                ev = Event("run_completed", run.account_id, f"Run {run.run_id} completed{where}",
-                           f"The automation run {run.run_id}{where} completed and used "
-                           f"{run.total_credits_used:,} credits.", "/automation", f"run_completed:{run.run_id}",
-                           run.site_id)
-            elif status == RunStatus.PAUSED.value:
-                reason = PAUSE_REASONS.get(run.pause_reason or "", run.pause_reason or "unknown reason")
-                stamp = run.paused_at.isoformat() if run.paused_at else ""
-                ev = Event("run_paused", run.account_id, f"Run {run.run_id} paused{where}: {reason}",
-                           f"The automation run {run.run_id}{where} was paused: {reason}. Resume it from the "
-                           f"Automation page.", "/automation", f"run_paused:{run.run_id}:{stamp}", run.site_id)
-            else:
-                ev = Event("run_failed", run.account_id, f"Run {run.run_id} failed{where}",
-                           f"The automation run {run.run_id}{where} failed: {run.error or 'unknown error'}.",
-                           "/automation", f"run_failed:{run.run_id}", run.site_id)
-            emit(session=s, ev=ev)
+        site = session.get(Site, run.site_id)
+        where = f" on {site.name}" if site else ""
+        if status == RunStatus.COMPLETED.value:
+            ev = Event("run_completed", run.account_id, f"Run {run.run_id} completed{where}",
+                       f"The automation run {run.run_id}{where} completed and used "
+                       f"{run.total_credits_used:,} credits.", "/automation", f"run_completed:{run.run_id}",
+                       run.site_id)
+        elif status == RunStatus.PAUSED.value:
+            reason = PAUSE_REASONS.get(run.pause_reason or "", run.pause_reason or "unknown reason")
+            stamp = run.paused_at.isoformat() if run.paused_at else ""
+            ev = Event("run_paused", run.account_id, f"Run {run.run_id} paused{where}: {reason}",
+                       f"The automation run {run.run_id}{where} was paused: {reason}. Resume it from the "
+                       f"Automation page.", "/automation", f"run_paused:{run.run_id}:{stamp}", run.site_id)
+        else:
+            ev = Event("run_failed", run.account_id, f"Run {run.run_id} failed{where}",
+                       f"The automation run {run.run_id}{where} failed: {run.error or 'unknown error'}.",
+                       "/automation", f"run_failed:{run.run_id}", run.site_id)
+        emit(session=session, ev=ev)
     except Exception:  # noqa: BLE001 - a run never fails because of a notification
         log.exception("run notification for %s failed", getattr(run, "run_id", "?"))
 

@@ -109,7 +109,7 @@ def send(*, to: str, subject: str, body: str) -> bool:
     """Queue an email. Returns False (and never raises) when email is off or Redis is unreachable."""
     if not mail_settings().enabled:
         return False
-    from igny8_app.jobs import enqueue_email
+    from igny8_app.queue import enqueue_email
 
     try:
         enqueue_email(to=to, subject=subject, body=body)

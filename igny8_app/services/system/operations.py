@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import (DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry)
+from sqlmodel import Session
 
-from igny8_app.db import read_session, write_session
+from igny8_app.db import read_session, within
 from igny8_app.domain.enums import EventLevel, RunStatus
 from igny8_app.domain.errors import Conflict, NotFound
 from igny8_app.models import AutomationRun, Site, SiteLock, User, utcnow
@@ -123,11 +124,12 @@ def site_locks() -> list[dict[str, Any]]:
                 for lock, run, site in rows]
 
 
-def release_site_lock(*, site_id: int, actor: User, now: datetime | None = None) -> dict[str, Any]:
+def release_site_lock(*, site_id: int, actor: User, now: datetime | None = None,
+                      session: Session | None = None) -> dict[str, Any]:
     """Free a site whose lock is stuck. Refused while a worker holds a live lease on its run. The
     run is ended (cancelled), and the release is recorded on the run's log with who did it."""
     now = now or utcnow()
-    with write_session() as s:
+    with within(session) as s:
         lock = s.get(SiteLock, site_id)
         if lock is None:
             raise NotFound("That site has no lock.")

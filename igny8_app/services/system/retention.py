@@ -5,6 +5,8 @@ and on demand (``igny8 retention prune``). Only finished runs lose their logs an
 rows themselves (history, credits, config snapshot) and the credit ledger are kept. Media files
 are pruned only when no image row points at them (crashed or capped stage-6 items leave such
 files behind) and they are older than the cut-off. Reports what it pruned.
+
+An entry point (a periodic task, or the CLI): it opens its own units of work.
 """
 
 from __future__ import annotations
