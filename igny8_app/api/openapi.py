@@ -249,7 +249,7 @@ def _from_registry(schemas: dict[str, Any]) -> None:
     number, first, last = _stage_number(), registry.first().number, registry.last().number
     state = schemas["ProcessingState"]["properties"]
     state["current_stage"] = {**number, "description": "The stage the run is at; a finished run keeps the last "
-                                                       f"one ({last}): its status tells it is over."}
+                              f"one ({last}): its status tells it is over. {number['description']}"}
     state["stage_count"] = {"type": "integer", "enum": [len(registry.STAGES)],
                             "description": "How many stages the pipeline has (the card's 'Stage n/N')."}
     items = state["stages"]["items"]  # this document's copy
