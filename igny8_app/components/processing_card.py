@@ -157,8 +157,8 @@ def processing_card(state: Any) -> rx.Component:
         rx.hstack(
             rx.vstack(  # main area
                 rx.hstack(
-                    rx.heading("Stage ", stage.to_string(), "/", count.to_string(), " — ", run["stage_name"].to(str), size="4",
-                               id="stage-title"),
+                    rx.heading("Stage ", stage.to_string(), "/", count.to_string(), " — ", run["stage_name"].to(str),
+                               size="4", id="stage-title"),
                     rx.spacer(),
                     _controls(state),
                     width="100%",
