@@ -2,7 +2,8 @@
 
 Written by hand (the routes are plain Starlette); ``tests/integration/test_openapi.py`` checks
 that its paths and methods are exactly the mounted ``/api/v1/…`` routes. Paths are documented
-without the trailing slash; each also answers with one.
+without the trailing slash; each also answers with one. What depends on the stages (their numbers,
+config keys, queues) is filled in from the stage registry each time the document is served.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from starlette.routing import Route
 
 from igny8_app.api import openapi_billing
 from igny8_app.domain.enums import EventLevel, PauseReason, RequestedAction, RunStatus
+from igny8_app.pipeline import stages as registry
+from igny8_app.services.automation import config as automation_config
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 _AUTO = "/api/v1/automation"
@@ -51,25 +54,39 @@ _STAGE_STATE = _obj({
 })
 
 _NINT = {"type": "integer", "nullable": True}
-_CONFIG_FIELDS: dict[str, Any] = {
-    "enabled": {"type": "boolean"},
-    "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly"]},
-    "scheduled_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
-                       "description": "HH:MM in the account's timezone."},
-    "weekday": {**_NINT, "minimum": 0, "maximum": 6, "description": "0 = Monday; for weekly (default Monday)."},
-    "month_day": {**_NINT, "minimum": 1, "maximum": 28, "description": "For monthly (default the 1st)."},
-    "stage_1_batch_size": {"type": "integer", "minimum": 1, "maximum": 100},
-    **{f"stage_{n}_batch_size": {"type": "integer", "minimum": 1, "maximum": 50} for n in range(2, 7)},
-    "within_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
-    "between_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
-    **{f"max_{n}_per_run": {**_NINT, "minimum": 1, "maximum": 1_000_000}
-       for n in ("keywords", "clusters", "ideas", "tasks", "content", "images")},
-    "max_credits_per_run": {**_NINT, "minimum": 1, "description": "At most the account's balance when set "
-                                                                  "(409 `conflict` when above it)."},
-    "in_article_images": {"type": "integer", "minimum": 0, "maximum": 5},
-    "review_after_stages": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 5},
-                            "description": "Stages after which the run pauses for review."},
-}
+
+
+def _config_fields() -> dict[str, Any]:
+    """The editable settings; the stages' batch sizes, caps and review gates from the registry."""
+    review = automation_config.review_stages()
+    return {
+        "enabled": {"type": "boolean"},
+        "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly"]},
+        "scheduled_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                           "description": "HH:MM in the account's timezone."},
+        "weekday": {**_NINT, "minimum": 0, "maximum": 6, "description": "0 = Monday; for weekly (default Monday)."},
+        "month_day": {**_NINT, "minimum": 1, "maximum": 28, "description": "For monthly (default the 1st)."},
+        **{st.batch_key: {"type": "integer", "minimum": automation_config.batch_range(st.batch_key)[0],
+                          "maximum": automation_config.batch_range(st.batch_key)[1],
+                          "description": f"Stage {st.number} ({st.title})."}
+           for st in registry.STAGES if st.batch_key},
+        "within_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
+        "between_stage_delay": {"type": "integer", "minimum": 0, "maximum": 3600, "description": "Seconds."},
+        **{st.cap_key: {**_NINT, "minimum": 1, "maximum": 1_000_000,
+                        "description": f"At most this many {st.queue.name} per run (stage {st.number})."}
+           for st in registry.STAGES if st.cap_key},
+        "max_credits_per_run": {**_NINT, "minimum": 1, "description": "At most the account's balance when set "
+                                                                      "(409 `conflict` when above it)."},
+        "in_article_images": {"type": "integer", "minimum": 0, "maximum": 5},
+        "review_after_stages": {"type": "array",
+                                "items": {"type": "integer", "minimum": review[0], "maximum": review[-1]},
+                                "description": "Stages after which the run pauses for review."},
+    }
+
+
+def _stage_number() -> dict[str, Any]:
+    return {"type": "integer", "enum": registry.numbers(),
+            "description": "; ".join(f"{st.number} = {st.title}" for st in registry.STAGES) + "."}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({
@@ -82,7 +99,7 @@ SCHEMAS: dict[str, Any] = {
         "run_id": _STR, "site_id": _INT, "status": _RUN_STATUS,
         "requested_action": {"type": "string", "enum": [*(a.value for a in RequestedAction), None],
                              "nullable": True},
-        "pause_reason": _PAUSE_REASON, "current_stage": {"type": "integer", "minimum": 1, "maximum": 6},
+        "pause_reason": _PAUSE_REASON, "current_stage": _INT, "stage_count": _INT,
         "stage_name": _STR, "total_items": _INT, "processed_items": _INT, "failed_items": _INT,
         "remaining_count": _INT, "percentage": {"type": "integer", "minimum": 0, "maximum": 100},
         "current_item": _NSTR, "up_next": {"type": "array", "items": _STR}, "credits_used": _INT,
@@ -110,7 +127,7 @@ SCHEMAS: dict[str, Any] = {
         })},
     }),
     "Estimate": _obj({
-        "stages": {"type": "object", "additionalProperties": _INT, "description": "Credits per stage '1'..'6'."},
+        "stages": {"type": "object", "additionalProperties": _INT, "description": "Credits per stage."},
         "total": _INT,
         "items": {"type": "object", "additionalProperties": _INT},
         "required_to_start": {"type": "integer", "description": "Balance needed to start: 1.2 × total, rounded up."},
@@ -122,12 +139,6 @@ SCHEMAS: dict[str, Any] = {
             "stage": _INT, "name": _STR, "pending": _INT, "processed": _INT, "failed": _INT,
         })},
     }),
-    "Config": _obj({
-        "site_id": _INT, **_CONFIG_FIELDS, "timezone": _STR, "schedule": _STR, "next_run_at": _NTIME,
-        "next_run_local": _NSTR, "last_run_at": _NTIME, "updated_at": _TIME,
-    }),
-    "ConfigUpdate": _obj(_CONFIG_FIELDS, required=False, additionalProperties=False, minProperties=1,
-                         description="Any subset of the settings; all are validated and saved together."),
     "RetryFailed": _obj({
         "site_id": _INT, "retried": {"type": "object", "additionalProperties": _INT}, "total": _INT,
     }),
@@ -235,12 +246,43 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
+def _from_registry(schemas: dict[str, Any]) -> None:
+    """Fill in what the stage registry decides: stage numbers and titles, the config keys, the queues."""
+    number, first, last = _stage_number(), registry.first().number, registry.last().number
+    state = schemas["ProcessingState"]["properties"]
+    state["current_stage"] = {**number, "description": "The stage the run is at; a finished run keeps the last "
+                              f"one ({last}): its status tells it is over. {number['description']}"}
+    state["stage_count"] = {"type": "integer", "enum": [len(registry.STAGES)],
+                            "description": "How many stages the pipeline has (the card's 'Stage n/N')."}
+    items = state["stages"]["items"]  # this document's copy
+    items["properties"]["stage"] = number
+    state["stages"] = {"type": "array", "items": items, "minItems": len(registry.STAGES),
+                       "maxItems": len(registry.STAGES)}
+    schemas["RunSummary"]["properties"]["current_stage"] = number
+    est = schemas["Estimate"]["properties"]["stages"]
+    est["description"] = f"Credits per stage '{first}'..'{last}'."
+    overview = schemas["PipelineOverview"]["properties"]["stages"]["items"]["properties"]
+    overview["stage"] = number
+    schemas["RetryFailed"]["properties"]["retried"] = _obj({st.queue.name: _INT for st in registry.STAGES},
+                                                           description="Items put back, per stage's queue.")
+    fields = _config_fields()
+    schemas["Config"] = _obj({
+        "site_id": _INT, **fields, "timezone": _STR, "schedule": _STR, "next_run_at": _NTIME,
+        "next_run_local": _NSTR, "last_run_at": _NTIME, "updated_at": _TIME,
+    })
+    schemas["ConfigUpdate"] = _obj(fields, required=False, additionalProperties=False, minProperties=1,
+                                   description="Any subset of the settings; all are validated and saved together.")
+
+
 def openapi_document() -> dict[str, Any]:
-    return copy.deepcopy(DOCUMENT)
+    """The document as served: built from the stage registry at the time of the call."""
+    doc = copy.deepcopy(DOCUMENT)
+    _from_registry(doc["components"]["schemas"])
+    return doc
 
 
 async def openapi_json(request: Request) -> JSONResponse:
-    return JSONResponse(DOCUMENT)
+    return JSONResponse(openapi_document())
 
 
 routes = [Route(OPENAPI_PATH, openapi_json, methods=["GET"])]

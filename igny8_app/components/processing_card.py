@@ -159,13 +159,14 @@ def processing_card(state: Any) -> rx.Component:
     status = run["status"].to(str)
     background, border = _theme(status)
     stage = run["current_stage"].to(int)
-    overall = ((stage - 1) * 100 + run["percentage"].to(int)) // 6
+    count = run["stage_count"].to(int)  # the registry's stages, from the processing state
+    overall = ((stage - 1) * 100 + run["percentage"].to(int)) // rx.cond(count > 0, count, 1)
     return rx.card(
         rx.hstack(
             rx.vstack(  # main area
                 rx.hstack(
-                    rx.heading("Stage ", stage.to_string(), "/6 — ", run["stage_name"].to(str), size="4",
-                               id="stage-title"),
+                    rx.heading("Stage ", stage.to_string(), "/", count.to_string(), " — ", run["stage_name"].to(str),
+                               size="4", id="stage-title"),
                     rx.spacer(),
                     _controls(state),
                     width="100%",
@@ -214,7 +215,7 @@ def processing_card(state: Any) -> rx.Component:
                     data_running=rx.cond(status == RUNNING, "true", "false"))),
                 _metric("Credits used", rx.text(run["credits_used"].to_string(), size="5", weight="bold",
                                                 id="credits-used")),
-                _metric("Stage", rx.text(stage.to_string(), " of 6", size="3", weight="medium")),
+                _metric("Stage", rx.text(stage.to_string(), " of ", count.to_string(), size="3", weight="medium")),
                 _metric("Status", _status_badge(status)),
                 rx.text(run["run_id"].to(str), size="1", color_scheme="gray", font_family="monospace", id="card-run-id"),
                 width="25%",

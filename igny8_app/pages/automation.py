@@ -21,12 +21,12 @@ from igny8_app.domain.enums import RunStatus
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
 from igny8_app.live_access import AccessGate
+from igny8_app.pipeline import stages as registry
 from igny8_app.progress_hub import get_hub
 from igny8_app import user_scope
 from igny8_app.services.automation import control as automation
 from igny8_app.state import PAGE_LOADERS, SessionState
 
-STAGE_ICONS = ["git-merge", "lightbulb", "list-checks", "file-text", "message-square-text", "image"]
 WATCH_IDLE_LIMIT_S = 30 * 60
 MIN_PUSH_INTERVAL_S = 0.02  # at most ~50 card updates a second per page; faster events coalesce
 PUSHES_PER_SECOND = 500  # per web process, shared by its open pages: 50 pages get 10 updates a second each
@@ -79,7 +79,7 @@ class AutomationState(SessionState):
     def _apply_dashboard(self, data: dict[str, Any], *, card: bool = True) -> dict[str, Any]:
         """Show a ``services.automation.site_dashboard``; returns its run state for the card, or
         None with ``card=False`` (the card keeps its run: a newer item event already updated it)."""
-        self.stages = [{**r, "icon": STAGE_ICONS[r["stage"] - 1]} for r in data["stages"]]
+        self.stages = [{**r, "icon": registry.stage(r["stage"]).icon} for r in data["stages"]]
         if card:
             self._note_run(data["run"])
         self.history_rows = data["history"]

@@ -10,16 +10,19 @@ import reflex as rx
 
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
+from igny8_app.pipeline import stages as registry
 from igny8_app.services.automation import config as automation_config
 from igny8_app.services.automation.config import ConfigInvalid
 from igny8_app.state import SessionState
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-CAP_FIELDS = [("max_keywords_per_run", "Keywords"), ("max_clusters_per_run", "Clusters"),
-              ("max_ideas_per_run", "Ideas"), ("max_tasks_per_run", "Tasks"), ("max_content_per_run", "Content"),
-              ("max_images_per_run", "Images"), ("max_credits_per_run", "Credits")]
-STAGE_LABELS = ["1 Keywords → Clusters", "2 Clusters → Ideas", "3 Ideas → Tasks", "4 Tasks → Content",
-                "5 Content → Prompts", "6 Prompts → Images"]
+CAP_FIELDS = [*((st.cap_key, st.queue.name.capitalize()) for st in registry.STAGES if st.cap_key),
+              ("max_credits_per_run", "Credits")]
+
+
+def _batch_hint(st: registry.Stage) -> str:
+    lo, hi = automation_config.batch_range(st.batch_key)
+    return f"{st.unit}s per call, {lo}-{hi}" if st.batched else f"items per batch, {lo}-{hi}"
 
 
 def _text(value: Any) -> str:
@@ -73,7 +76,7 @@ class ConfigState(SessionState):
         changes: dict[str, Any] = {k: str(data.get(k, "") or "").strip() for k in automation_config.EDITABLE
                                    if k not in ("enabled", "review_after_stages")}
         changes["enabled"] = bool(data.get("enabled"))
-        changes["review_after_stages"] = [n for n in range(1, 6) if data.get(f"review_{n}")]
+        changes["review_after_stages"] = [n for n in automation_config.review_stages() if data.get(f"review_{n}")]
         try:
             with self._authorize(Permission.MANAGE) as ctx:  # one unit of work: authorise and act
                 cfg = automation_config.update_config(site_id=ctx.site.id, changes=changes, session=ctx.session)
@@ -146,9 +149,8 @@ def config_dialog() -> rx.Component:
     )
     batches = _section(
         "Batch sizes and delays",
-        rx.grid(*[_number(f"stage_{n}_batch_size", STAGE_LABELS[n - 1],
-                          hint="keywords per call, 1-100" if n == 1 else "items per batch, 1-50")
-                  for n in range(1, 7)], columns="3", spacing="3", width="100%"),
+        rx.grid(*[_number(st.batch_key, f"{st.number} {st.short_title}", hint=_batch_hint(st))
+                  for st in registry.STAGES if st.batch_key], columns="3", spacing="3", width="100%"),
         rx.grid(_number("within_stage_delay", "Delay within a stage (s)", hint="after each batch, 0-3600"),
                 _number("between_stage_delay", "Delay between stages (s)", hint="0-3600"),
                 _number("in_article_images", "In-article images per content", hint="0-5"),
@@ -162,8 +164,8 @@ def config_dialog() -> rx.Component:
     )
     review = _section(
         "Review gates: pause the run for review after",
-        rx.hstack(*[_checkbox(f"review_{n}", STAGE_LABELS[n - 1][2:], ConfigState.review.contains(n))
-                    for n in range(1, 6)], spacing="4", wrap="wrap"),
+        rx.hstack(*[_checkbox(f"review_{n}", registry.stage(n).short_title, ConfigState.review.contains(n))
+                    for n in automation_config.review_stages()], spacing="4", wrap="wrap"),
         _error("review_after_stages"),
     )
     return rx.dialog.root(

@@ -231,3 +231,54 @@ def test_upgrade_with_the_wrong_secret_key_fails_clearly_and_changes_nothing(
         dbmod.upgrade_database(empty_db)
     assert "7" in str(err.value)  # names the accounts whose keys it cannot read
     assert _inspect(empty_db)[1] == "0006" and _ai_tokens(empty_db) == {7: token}
+
+
+# --- 0009: a finished run keeps the last stage's number (current_stage 7 -> 6) -------------------
+
+def _seed_runs(url: str, runs: dict[int, tuple[str, int, bool]]) -> None:
+    """run id -> (status, current_stage, stage 6 finished), each with its own account and site."""
+    engine = dbmod.make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for rid, (status, stage, last_done) in runs.items():
+                conn.execute(sa.text(
+                    "INSERT INTO account (id, name, credits, is_active, timezone, low_balance_threshold,"
+                    " created_at) VALUES (:id, :name, 0, true, 'UTC', 0, CURRENT_TIMESTAMP)"),
+                    {"id": rid, "name": f"Acct {rid}"})
+                conn.execute(sa.text(
+                    "INSERT INTO site (id, account_id, name, domain, is_active, created_at) VALUES"
+                    " (:id, :id, :name, :domain, true, CURRENT_TIMESTAMP)"),
+                             {"id": rid, "name": f"Site {rid}", "domain": f"site{rid}.example"})
+                conn.execute(sa.text(
+                    "INSERT INTO automation_run (id, run_id, site_id, account_id, trigger, status, current_stage,"
+                    " started_at, paused_seconds, stage_results, initial_snapshot, config_snapshot,"
+                    " total_credits_used, lease_fence) VALUES (:id, :run_id, :id, :id, 'manual', :status, :stage,"
+                    " CURRENT_TIMESTAMP, 0, '{}', '{}', '{}', 0, 0)"),
+                    {"id": rid, "run_id": f"run_{rid}", "status": status, "stage": stage})
+                for n in range(1, min(stage, 6) + 1):
+                    finished = n < stage or (n == 6 and last_done)
+                    conn.execute(sa.text(
+                        "INSERT INTO stage_progress (run_pk, stage, total_items, processed_items, failed_items,"
+                        " credits_used, started_at, finished_at) VALUES (:run, :n, 1, 1, 0, 0, CURRENT_TIMESTAMP,"
+                        f" {'CURRENT_TIMESTAMP' if finished else 'NULL'})"), {"run": rid, "n": n})
+    finally:
+        engine.dispose()
+
+
+def _stages(url: str) -> dict[int, int]:
+    engine = dbmod.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text("SELECT id, current_stage FROM automation_run")).all())
+    finally:
+        engine.dispose()
+
+
+def test_finished_runs_past_the_last_stage_are_rewritten_and_downgrade_restores_them(empty_db: str) -> None:
+    dbmod.upgrade_database(empty_db, "0008")
+    _seed_runs(empty_db, {1: ("completed", 7, True), 2: ("cancelled", 7, True), 3: ("paused", 3, False),
+                          4: ("completed", 6, False), 5: ("running", 6, False)})  # 4: a cap_reached stop at 6
+    dbmod.upgrade_database(empty_db)
+    assert _stages(empty_db) == {1: 6, 2: 6, 3: 3, 4: 6, 5: 6}
+    command.downgrade(alembic_config(empty_db), "0008")
+    assert _stages(empty_db) == {1: 7, 2: 7, 3: 3, 4: 6, 5: 6}

@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from sqlmodel import Session, select
+
 from igny8_app.ai.base import AIProvider, ClusterIn, IdeaOut, ProviderError, ProviderResult
 from igny8_app.domain.costs import Usage
-from igny8_app.domain.enums import ContentType
+from igny8_app.domain.enums import ContentType, OperationType
+from igny8_app.models import Cluster, ContentIdea, Keyword
+from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
+                                            next_rows)
+from igny8_app.pipeline.stages.s1_clustering import KEYWORDS_PER_CLUSTER_REF
 
 MAX_IDEAS_PER_CLUSTER = 3
 MAX_IDEAS = MAX_IDEAS_PER_CLUSTER
@@ -87,3 +93,37 @@ def run(data: ClusterIn, provider: AIProvider, *, max_ideas: int = MAX_IDEAS) ->
                                    content_structure=i.content_structure,
                                    estimated_word_count=i.estimated_word_count, keywords=i.keyword_list,
                                    intent=i.intent) for i in res.ideas], res.usage)
+
+
+# --- the engine's database side (fetch inside the run's transaction, apply inside the item's) ------
+
+NUMBER = 2
+QUEUE = Queue("clusters", Cluster, "status", "new", ("mapped",), "name")
+
+
+def fetch(s: Session, site_id: int, limit: int, config: RunConfig) -> WorkItem | None:
+    rows = next_rows(s, QUEUE, site_id)
+    if not rows:
+        return None
+    row = rows[0]
+    kws = s.exec(select(Keyword.keyword).where(Keyword.cluster_id == row.id)
+                 .order_by(Keyword.volume.desc()).limit(KEYWORDS_PER_CLUSTER_REF)).all()
+    return WorkItem(NUMBER, [row.id], row.name, f"cluster:{row.id}", data=inputs(row, list(kws)))
+
+
+def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext) -> Applied:
+    cluster_id = item.ids[0]
+    mark_done(s, QUEUE, item.ids)
+    for pos, idea in enumerate(result.value):
+        s.add(ContentIdea(site_id=ctx.site_id, cluster_id=cluster_id, position=pos, idea_title=idea.title[:255],
+                          description=idea.description, keywords=", ".join(idea.keywords),
+                          content_type=idea.content_type, content_structure=idea.content_structure,
+                          estimated_word_count=idea.estimated_word_count))
+    return Applied(1, result.usage, STAGE.operation, "cluster", cluster_id)
+
+
+STAGE = Stage(
+    number=NUMBER, name="ideas", title="Clusters → Ideas", icon="lightbulb", unit="cluster", queue=QUEUE,
+    operation_type=OperationType.IDEAS, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
+    apply=apply, batch_key="stage_2_batch_size", cap_key="max_clusters_per_run",
+)

@@ -6,9 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
+
 from igny8_app.ai.base import ProviderResult
 from igny8_app.domain.costs import Usage
 from igny8_app.domain.enums import ContentType
+from igny8_app.models import ContentIdea, Task
+from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
+                                            next_rows)
 
 DEFAULT_WORD_COUNT = 1000
 MIN_WORDS, MAX_WORDS = 300, 5000
@@ -64,3 +69,34 @@ def inputs(idea_row: Any) -> IdeaIn:
 def run(data: IdeaIn) -> ProviderResult[TaskWrite]:
     """Local: the usage is zero requests (nothing to charge)."""
     return ProviderResult(idea_to_task(data), Usage(requests=0))
+
+
+# --- the engine's database side (fetch inside the run's transaction, apply inside the item's) ------
+
+NUMBER = 3
+QUEUE = Queue("ideas", ContentIdea, "status", "new", ("queued", "completed"), "idea_title")
+
+
+def fetch(s: Session, site_id: int, limit: int, config: RunConfig) -> WorkItem | None:
+    rows = next_rows(s, QUEUE, site_id)
+    if not rows:
+        return None
+    row = rows[0]
+    return WorkItem(NUMBER, [row.id], row.idea_title, f"idea:{row.id}", data=inputs(row))
+
+
+def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext) -> Applied:
+    idea = s.get(ContentIdea, item.ids[0])
+    mark_done(s, QUEUE, item.ids)
+    spec = result.value
+    s.add(Task(site_id=ctx.site_id, cluster_id=idea.cluster_id, idea_id=idea.id, title=spec.title[:255],
+               content_type=spec.content_type, content_structure=spec.content_structure,
+               word_count=spec.word_count))
+    return Applied(1, None, None, "idea", idea.id)
+
+
+STAGE = Stage(
+    number=NUMBER, name="tasks", title="Ideas → Tasks", icon="list-checks", unit="idea", queue=QUEUE,
+    operation_type=None, fetch=fetch, compute=lambda item, provider: run(item.data), apply=apply,
+    batch_key="stage_3_batch_size", cap_key="max_ideas_per_run",
+)

@@ -11,9 +11,16 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+from sqlmodel import Session
+
 from igny8_app.ai.base import AIProvider, ContentOut, ProviderError, ProviderResult, TaskIn
 from igny8_app.ai.html import META_DESCRIPTION_MAX, META_TITLE_MAX, clip, count_words, sanitize_html
 from igny8_app.domain.costs import Usage
+from igny8_app.domain.enums import OperationType
+from igny8_app.models import Cluster, Content, ContentIdea, Task, utcnow
+from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
+                                            next_rows)
 
 TITLE_MAX = 255
 
@@ -75,3 +82,39 @@ def run(data: TaskIn, provider: AIProvider) -> ProviderResult[ContentOut]:
     c = res.content
     return ProviderResult(ContentOut(title=c.title, html=c.html, meta_title=c.meta_title,
                                      meta_description=c.meta_description, word_count=c.word_count), res.usage)
+
+
+# --- the engine's database side (fetch inside the run's transaction, apply inside the item's) ------
+
+NUMBER = 4
+QUEUE = Queue("tasks", Task, "status", "queued", ("completed",), "title")
+
+
+def fetch(s: Session, site_id: int, limit: int, config: RunConfig) -> WorkItem | None:
+    rows = next_rows(s, QUEUE, site_id)
+    if not rows:
+        return None
+    row = rows[0]
+    idea = s.get(ContentIdea, row.idea_id) if row.idea_id else None
+    cluster = s.get(Cluster, row.cluster_id) if row.cluster_id else None
+    return WorkItem(NUMBER, [row.id], row.title, f"task:{row.id}", data=inputs(row, idea, cluster),
+                    extra={"idea_id": row.idea_id, "cluster_id": row.cluster_id})
+
+
+def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext) -> Applied:
+    mark_done(s, QUEUE, item.ids)
+    out = result.value
+    s.add(Content(site_id=ctx.site_id, task_id=item.ids[0], cluster_id=item.extra.get("cluster_id"),
+                  title=out.title[:255], html=out.html, meta_title=out.meta_title[:255],
+                  meta_description=out.meta_description[:500], word_count=out.word_count, run_id=ctx.run_id))
+    if item.extra.get("idea_id"):
+        s.execute(sa.update(ContentIdea).where(ContentIdea.id == item.extra["idea_id"])
+                  .values(status="completed", updated_at=utcnow()))
+    return Applied(1, result.usage, STAGE.operation, "task", item.ids[0])
+
+
+STAGE = Stage(
+    number=NUMBER, name="content", title="Tasks → Content", icon="file-text", unit="task", queue=QUEUE,
+    operation_type=OperationType.CONTENT, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
+    apply=apply, batch_key="stage_4_batch_size", cap_key="max_tasks_per_run",
+)

@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
+
 from igny8_app.ai.base import AIProvider, ContentIn, ImagePromptOut, ProviderError, ProviderResult
 from igny8_app.domain.costs import Usage
-from igny8_app.domain.enums import ImageType
+from igny8_app.domain.enums import ImageType, OperationType
+from igny8_app.models import Content, Image
+from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
+                                            next_rows)
 
 MAX_IN_ARTICLE = 10
 PROMPT_MAX = 4000
@@ -57,3 +62,35 @@ def inputs(content_row: Any, keywords: tuple[str, ...] = ()) -> ContentIn:
 def run(data: ContentIn, provider: AIProvider, *, in_article: int) -> ProviderResult[list[ImagePromptOut]]:
     res = make_image_prompts(data, provider, in_article=in_article)
     return ProviderResult([ImagePromptOut(p.image_type, p.position, p.prompt) for p in res.prompts], res.usage)
+
+
+# --- the engine's database side (fetch inside the run's transaction, apply inside the item's) ------
+
+NUMBER = 5
+QUEUE = Queue("content", Content, "prompt_status", "pending", ("done",), "title")
+
+
+def fetch(s: Session, site_id: int, limit: int, config: RunConfig) -> WorkItem | None:
+    rows = next_rows(s, QUEUE, site_id)
+    if not rows:
+        return None
+    row = rows[0]
+    return WorkItem(NUMBER, [row.id], row.title, f"content:{row.id}", data=inputs(row),
+                    extra={"in_article": config.in_article_images})
+
+
+def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext) -> Applied:
+    mark_done(s, QUEUE, item.ids)
+    for p in result.value:
+        s.add(Image(site_id=ctx.site_id, content_id=item.ids[0], image_type=p.image_type, position=p.position,
+                    prompt=p.prompt))
+    return Applied(1, result.usage, STAGE.operation, "content", item.ids[0])
+
+
+STAGE = Stage(
+    number=NUMBER, name="image_prompts", title="Content → Image prompts", icon="message-square-text",
+    unit="content", queue=QUEUE, operation_type=OperationType.IMAGE_PROMPTS, fetch=fetch,
+    compute=lambda item, provider: run(item.data, provider, in_article=item.extra["in_article"]), apply=apply,
+    batch_key="stage_5_batch_size", cap_key="max_content_per_run",
+    short="Content → Prompts",
+)

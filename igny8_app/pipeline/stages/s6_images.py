@@ -6,13 +6,23 @@ else a retryable ProviderError. ``media_relpath`` says where to save it under th
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from sqlmodel import Session
+
 from igny8_app.ai.base import AIProvider, ImageOut, ImagePromptIn, ProviderError, ProviderResult
 from igny8_app.domain.costs import Usage
+from igny8_app.domain.enums import OperationType
+from igny8_app.models import Content
+from igny8_app.models import Image as ImageRow
+from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
+                                            next_rows)
+from igny8_app.settings import get_settings
 
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -73,3 +83,50 @@ def run(data: ImagePromptIn, provider: AIProvider) -> ProviderResult[ImageOut]:
     res = render_image(data, provider)
     i = res.image
     return ProviderResult(ImageOut(data=i.data, width=i.width, height=i.height, format=i.format), res.usage)
+
+
+# --- the engine's database side (fetch inside the run's transaction, apply inside the item's) ------
+
+NUMBER = 6
+QUEUE = Queue("images", ImageRow, "status", "pending", ("generated",), "prompt")
+
+
+def fetch(s: Session, site_id: int, limit: int, config: RunConfig) -> WorkItem | None:
+    rows = next_rows(s, QUEUE, site_id)
+    if not rows:
+        return None
+    row = rows[0]
+    content = s.get(Content, row.content_id)
+    return WorkItem(NUMBER, [row.id], f"{row.image_type} image: {content.title if content else row.prompt[:60]}",
+                    f"image:{row.id}", data=inputs(row, content))
+
+
+def media_path(site_id: int, image_id: int, fmt: str) -> Path:
+    return get_settings().media_dir / f"site_{site_id}" / f"image_{image_id}.{fmt}"
+
+
+def save_media(item: WorkItem, result: ProviderResult, site_id: int) -> Path:
+    """Write the image file before the item's transaction (atomic rename; same path on retry)."""
+    out = result.value
+    path = media_path(site_id, item.ids[0], out.format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+    tmp.write_bytes(out.data)
+    os.replace(tmp, path)
+    return path
+
+
+def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext) -> Applied:
+    out = result.value
+    path = media_path(ctx.site_id, item.ids[0], out.format)
+    mark_done(s, QUEUE, item.ids, path=str(path.relative_to(get_settings().media_dir)), width=out.width,
+              height=out.height, format=out.format, size_bytes=len(out.data))
+    return Applied(1, result.usage, STAGE.operation, "image", item.ids[0])
+
+
+STAGE = Stage(
+    number=NUMBER, name="images", title="Image prompts → Images", icon="image", unit="image", queue=QUEUE,
+    operation_type=OperationType.IMAGES, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
+    apply=apply, after_compute=save_media, batch_key="stage_6_batch_size", cap_key="max_images_per_run",
+    short="Prompts → Images",
+)

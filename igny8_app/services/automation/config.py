@@ -24,20 +24,19 @@ from igny8_app.domain.enums import Frequency
 from igny8_app.domain.errors import NotFound, ValidationError
 from igny8_app.domain.schedule import MAX_MONTH_DAY, Schedule, ScheduleError, local_text, parse_time
 from igny8_app.models import Account, AutomationConfig, Site, utcnow
+from igny8_app.pipeline import stages as registry
 
-# Ranges (inclusive). Stage 1 batches keywords for one clustering call; stages 2-6 work one item
-# at a time and their batch size is how many items run back to back between within-stage delays.
-STAGE_1_BATCH_RANGE = (1, 100)
+# Ranges (inclusive). A batched stage (clustering) sends a batch of rows in one call; the others work
+# one item at a time and their batch size is how many items run back to back between within-stage delays.
+STAGE_1_BATCH_RANGE = (1, 100)  # a batched stage's
 STAGE_BATCH_RANGE = (1, 50)
 DELAY_RANGE_S = (0, 3600)
 ITEM_CAP_RANGE = (1, 1_000_000)
 IN_ARTICLE_RANGE = (0, 5)
 DEFAULT_WEEKDAY = 0  # Monday
 DEFAULT_MONTH_DAY = 1
-REVIEW_STAGES = (1, 2, 3, 4, 5)  # after stage 6 the run is over: nothing left to gate
-ITEM_CAPS = ("max_keywords_per_run", "max_clusters_per_run", "max_ideas_per_run", "max_tasks_per_run",
-             "max_content_per_run", "max_images_per_run")
-BATCH_FIELDS = tuple(f"stage_{n}_batch_size" for n in range(1, 7))
+ITEM_CAPS = tuple(st.cap_key for st in registry.STAGES if st.cap_key)
+BATCH_FIELDS = tuple(st.batch_key for st in registry.STAGES if st.batch_key)
 DELAY_FIELDS = ("within_stage_delay", "between_stage_delay")
 SCHEDULE_FIELDS = ("enabled", "frequency", "scheduled_time", "weekday", "month_day")
 EDITABLE = (*SCHEDULE_FIELDS, *BATCH_FIELDS, *DELAY_FIELDS, *ITEM_CAPS, "max_credits_per_run",
@@ -49,8 +48,18 @@ LABELS = {
     "max_ideas_per_run": "Max ideas", "max_tasks_per_run": "Max tasks", "max_content_per_run": "Max content",
     "max_images_per_run": "Max images", "max_credits_per_run": "Max credits", "in_article_images":
     "In-article images", "review_after_stages": "Review after stages",
-    **{f"stage_{n}_batch_size": f"Stage {n} batch size" for n in range(1, 7)},
+    **{st.batch_key: f"Stage {st.number} batch size" for st in registry.STAGES if st.batch_key},
 }
+
+
+def review_stages() -> tuple[int, ...]:
+    """Stages a run may pause after for review: all but the last (after it the run is over)."""
+    return tuple(n for n in registry.numbers() if not registry.is_last(n))
+
+
+def batch_range(key: str) -> tuple[int, int]:
+    batched = any(st.batched for st in registry.STAGES if st.batch_key == key)
+    return STAGE_1_BATCH_RANGE if batched else STAGE_BATCH_RANGE
 
 
 class ConfigInvalid(ValidationError):
@@ -117,9 +126,10 @@ def _to_stages(value: Any) -> list[int]:
     out = set()
     for v in value:
         n = _to_int(v, nullable=False)
-        if n not in REVIEW_STAGES:
-            raise ValueError(f"stages must be between {REVIEW_STAGES[0]} and {REVIEW_STAGES[-1]} "
-                             "(the run ends after stage 6).")
+        allowed = review_stages()
+        if n not in allowed:
+            raise ValueError(f"stages must be between {allowed[0]} and {allowed[-1]} "
+                             f"(the run ends after stage {registry.last().number}).")
         out.add(n)
     return sorted(out)
 
@@ -170,9 +180,8 @@ def validate(merged: dict[str, Any], *, balance: int | None) -> dict[str, Any]:
         clean["month_day"] = DEFAULT_MONTH_DAY if clean.get("month_day") is None else clean["month_day"]
     else:
         clean["month_day"] = None
-    _in_range(f, "stage_1_batch_size", clean.get("stage_1_batch_size"), *STAGE_1_BATCH_RANGE)
-    for name in BATCH_FIELDS[1:]:
-        _in_range(f, name, clean.get(name), *STAGE_BATCH_RANGE)
+    for name in BATCH_FIELDS:
+        _in_range(f, name, clean.get(name), *batch_range(name))
     for name in DELAY_FIELDS:
         _in_range(f, name, clean.get(name), *DELAY_RANGE_S, " seconds")
     for name in ITEM_CAPS:

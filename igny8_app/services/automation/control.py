@@ -20,38 +20,26 @@ from igny8_app.db import on_commit, read_session, within, write_session
 from igny8_app.domain.enums import PauseReason, RunStatus, Trigger
 from igny8_app.domain.errors import Conflict, InsufficientCredits, NotFound, ValidationError
 from igny8_app.domain.run_state import OPERATOR, Action, decide, percentage
-from igny8_app.models import (
-    Account,
-    AutomationConfig,
-    AutomationRun,
-    Cluster,
-    Content,
-    ContentIdea,
-    Image,
-    Keyword,
-    RunEvent,
-    Site,
-    SiteLock,
-    StageProgress,
-    Task,
-    utcnow,
-)
+from igny8_app.models import Account, AutomationConfig, AutomationRun, RunEvent, Site, SiteLock, StageProgress, utcnow
+from igny8_app.pipeline import stages as registry
+from igny8_app.pipeline.stages.base import FAILED
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation.estimate import estimate_for_site
-from igny8_app.services.automation.overview import STAGE_NAMES, pipeline_overview
+from igny8_app.services.automation.overview import pipeline_overview
 from igny8_app.services.automation.transitions import release_lock, transition  # noqa: F401 (release_lock: re-exported)
 from igny8_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 CREDIT_SAFETY_FACTOR = 1.2
 HISTORY_LIMIT = 20
-CONFIG_FIELDS = (
-    "stage_1_batch_size", "stage_2_batch_size", "stage_3_batch_size", "stage_4_batch_size",
-    "stage_5_batch_size", "stage_6_batch_size", "within_stage_delay", "between_stage_delay",
-    "max_keywords_per_run", "max_clusters_per_run", "max_ideas_per_run", "max_tasks_per_run",
-    "max_content_per_run", "max_images_per_run", "max_credits_per_run", "in_article_images",
-    "review_after_stages",
-)
+RUN_FIELDS = ("max_credits_per_run", "in_article_images", "review_after_stages")
+
+
+def config_fields() -> tuple[str, ...]:
+    """What a run snapshots of its site's configuration: the stages' batch sizes (registry order),
+    the delays, the stages' per-run caps, then the run-wide settings."""
+    return (*(st.batch_key for st in registry.STAGES if st.batch_key), "within_stage_delay",
+            "between_stage_delay", *(st.cap_key for st in registry.STAGES if st.cap_key), *RUN_FIELDS)
 
 
 def new_run_id(trigger: Trigger | str, now: datetime | None = None) -> str:
@@ -65,7 +53,7 @@ def queue_snapshot(*, session: Session, site_id: int) -> dict[str, int]:
 
 def config_snapshot(cfg: AutomationConfig | None) -> dict[str, Any]:
     cfg = cfg or AutomationConfig(site_id=0)
-    return {f: getattr(cfg, f) for f in CONFIG_FIELDS}
+    return {f: getattr(cfg, f) for f in config_fields()}
 
 
 def _get_config(session: Session, site_id: int) -> AutomationConfig:
@@ -241,15 +229,10 @@ def retry_failed_items(*, site_id: int, session: Session | None = None) -> dict[
     now = utcnow()
     counts = {}
     with within(session) as s:
-        for name, model, column, pending in (
-            ("keywords", Keyword, "status", "new"), ("clusters", Cluster, "status", "new"),
-            ("ideas", ContentIdea, "status", "new"), ("tasks", Task, "status", "queued"),
-            ("content", Content, "prompt_status", "pending"), ("images", Image, "status", "pending"),
-        ):
-            col = getattr(model, column)
-            res = s.execute(sa.update(model).where(model.site_id == site_id, col == "failed")
-                            .values({column: pending, "attempts": 0, "last_error": None, "updated_at": now}))
-            counts[name] = res.rowcount or 0
+        for q in (st.queue for st in registry.STAGES):
+            res = s.execute(sa.update(q.model).where(q.model.site_id == site_id, q.status == FAILED)
+                            .values({q.column: q.pending, "attempts": 0, "last_error": None, "updated_at": now}))
+            counts[q.name] = res.rowcount or 0
     return counts
 
 
@@ -275,25 +258,22 @@ def duration_seconds(run: AutomationRun, now: datetime | None = None) -> int:
 
 
 def _titles(s: Session, site_id: int, stage: int, limit: int) -> list[str]:
-    t = {1: (Keyword.keyword, Keyword.status, "new"), 2: (Cluster.name, Cluster.status, "new"),
-         3: (ContentIdea.idea_title, ContentIdea.status, "new"), 4: (Task.title, Task.status, "queued"),
-         5: (Content.title, Content.prompt_status, "pending"), 6: (Image.prompt, Image.status, "pending")}[stage]
-    col, status_col, pending = t
-    model = status_col.class_
-    rows = s.execute(sa.select(col).where(model.site_id == site_id, status_col == pending)
-                     .order_by(model.id).limit(limit)).scalars().all()
+    q = registry.stage(stage).queue
+    rows = s.execute(sa.select(getattr(q.model, q.title_column))
+                     .where(q.model.site_id == site_id, q.status == q.pending)
+                     .order_by(q.model.id).limit(limit)).scalars().all()
     return [str(r)[:120] for r in rows]
 
 
 def processing_state(*, session: Session, run: AutomationRun) -> dict[str, Any]:
     """The exact progress of a run: counts are *completed* items, never remaining ones."""
     stages = {p.stage: p for p in session.exec(select(StageProgress).where(StageProgress.run_pk == run.id)).all()}
-    stage = min(max(run.current_stage, 1), 6)
+    stage = registry.clamp(run.current_stage)
     prog = stages.get(stage)
     total = prog.total_items if prog else 0
     processed = prog.processed_items if prog else 0
     failed = prog.failed_items if prog else 0
-    finished = bool(prog and prog.finished_at) or run.current_stage > 6
+    finished = bool(prog and prog.finished_at)
     titles = _titles(session, run.site_id, stage, 4) if run.status == RunStatus.RUNNING.value else []
     return {
         "run_id": run.run_id,
@@ -302,7 +282,8 @@ def processing_state(*, session: Session, run: AutomationRun) -> dict[str, Any]:
         "requested_action": run.requested_action,
         "pause_reason": run.pause_reason,
         "current_stage": stage,
-        "stage_name": STAGE_NAMES[stage],
+        "stage_name": registry.stage(stage).title,
+        "stage_count": len(registry.STAGES),  # the card's "Stage n/N"
         "total_items": total,
         "processed_items": processed,
         "failed_items": failed,
@@ -319,14 +300,14 @@ def processing_state(*, session: Session, run: AutomationRun) -> dict[str, Any]:
         "result": (run.stage_results or {}).get("result"),  # 'cap_reached' when the credit cap ended it
         "skip_reason": run.skip_reason,
         "stages": [
-            {"stage": n, "name": STAGE_NAMES[n],
+            {"stage": n, "name": registry.stage(n).title,
              "total_items": stages[n].total_items if n in stages else 0,
              "processed_items": stages[n].processed_items if n in stages else 0,
              "failed_items": stages[n].failed_items if n in stages else 0,
              "credits_used": stages[n].credits_used if n in stages else 0,
              "finished": bool(n in stages and stages[n].finished_at),
              "result": run.stage_results.get(str(n), {})}
-            for n in range(1, 7)
+            for n in registry.numbers()
         ],
     }
 

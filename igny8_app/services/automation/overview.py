@@ -1,37 +1,32 @@
-"""Read models over the six-stage pipeline: what is waiting and what is done per stage."""
+"""Read models over the pipeline's stages (the registry): what is waiting and what is done per stage."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from igny8_app.models import Cluster, Content, ContentIdea, Image, Keyword, Task
+from igny8_app.pipeline import stages as registry
+from igny8_app.pipeline.stages.base import FAILED
 
-STAGES = [
-    # number, name, table, status column, pending statuses, processed statuses
-    (1, "Keywords → Clusters", Keyword, "status", ("new",), ("mapped",)),
-    (2, "Clusters → Ideas", Cluster, "status", ("new",), ("mapped",)),
-    (3, "Ideas → Tasks", ContentIdea, "status", ("new",), ("queued", "completed")),
-    (4, "Tasks → Content", Task, "status", ("queued",), ("completed",)),
-    (5, "Content → Image prompts", Content, "prompt_status", ("pending",), ("done",)),
-    (6, "Image prompts → Images", Image, "status", ("pending",), ("generated",)),
-]
-STAGE_NAMES = {n: name for n, name, *_ in STAGES}
+
+def stage_names() -> dict[int, str]:
+    """Stage number -> title, in registry order."""
+    return {st.number: st.title for st in registry.STAGES}
 
 
 def pipeline_overview(*, session: Session, site_id: int) -> list[dict]:
-    """Per stage: pending, processed and failed counts (one grouped query per table)."""
+    """Per stage: pending, processed and failed counts (one grouped query per stage's queue)."""
     out = []
-    for number, name, model, column, pending, processed in STAGES:
-        col = getattr(model, column)
+    for st in registry.STAGES:
+        q = st.queue
         counts = dict(session.execute(
-            sa.select(col, sa.func.count()).where(model.site_id == site_id).group_by(col)
+            sa.select(q.status, sa.func.count()).where(q.model.site_id == site_id).group_by(q.status)
         ).all())
         out.append({
-            "stage": number,
-            "name": name,
-            "pending": sum(int(counts.get(s, 0)) for s in pending),
-            "processed": sum(int(counts.get(s, 0)) for s in processed),
-            "failed": int(counts.get("failed", 0)),
+            "stage": st.number,
+            "name": st.title,
+            "pending": int(counts.get(q.pending, 0)),
+            "processed": sum(int(counts.get(s, 0)) for s in q.done),
+            "failed": int(counts.get(FAILED, 0)),
         })
     return out

@@ -21,15 +21,9 @@ step), and sends the live events, job continuations and mail as after-commit eff
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from igny8_app.ai.base import AIProvider, ProviderError, interruptible_sleeper
@@ -39,7 +33,8 @@ from igny8_app.domain.enums import EventLevel, PauseReason, RunStatus
 from igny8_app.domain.errors import InsufficientCredits
 from igny8_app.domain.run_state import OPERATOR, worker_stop
 from igny8_app.models import AutomationRun, StageProgress, utcnow
-from igny8_app.pipeline.stages import MIN_KEYWORDS_TO_CLUSTER
+from igny8_app.pipeline import stages as registry
+from igny8_app.pipeline.stages.base import RunConfig
 from igny8_app.queue import enqueue_run
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.automation import events as run_events
@@ -47,8 +42,14 @@ from igny8_app.services.automation import stage_items as stage_io
 from igny8_app.services.automation.control import processing_state, release_lock
 from igny8_app.services.automation.transitions import transition
 from igny8_app.services.automation import ai_settings
-from igny8_app.services.automation.overview import STAGE_NAMES
-from igny8_app.settings import get_ai_settings, get_settings
+from igny8_app.services.automation.lease import (Heartbeat, Lease, LeaseLost, acquire, default_owner, release,
+                                                 stop_checker as _stop_checker, wait as _wait)
+from igny8_app.services.automation.lease import fenced_run as _fenced_run
+from igny8_app.services.automation.stage_progress import finish_stage as _finish_stage
+from igny8_app.services.automation.stage_progress import stage_progress as _stage_progress
+from igny8_app.settings import get_ai_settings
+
+__all__ = ["Lease", "LeaseLost", "acquire", "execute_run", "release"]
 
 log = logging.getLogger(__name__)
 SLICE_SECONDS = 120
@@ -58,17 +59,6 @@ STOP_POLL_S = 0.05
 CIRCUIT_WAIT_S = (2.0, 10.0, 30.0)  # between items the provider could not serve, before the pause
 DB_RETRY_S = (0.25, 0.5, 1.0, 2.0, 5.0)  # waits while the database is unreachable or locked
 DB_OUTAGE_MAX_S = 120.0  # then the job ends; the run stays running and the watchdog re-queues it
-
-
-class LeaseLost(Exception):
-    """Another job owns the run now (or it was paused/cancelled under us): stop, write nothing."""
-
-
-@dataclass
-class Lease:
-    run_pk: int
-    owner: str
-    fence: int
 
 
 @dataclass
@@ -81,70 +71,7 @@ class _Slice:
     answered_at: float = 0.0  # when the database last answered the loop (monotonic)
 
 
-# --- lease ---------------------------------------------------------------------------------------
-
-def acquire(run_pk: int, owner: str) -> Lease | None:
-    """Take the run if it is running and nobody live holds it. Returns None otherwise."""
-    timeout = timedelta(seconds=get_settings().heartbeat_timeout_s)
-    now = utcnow()
-    t = AutomationRun.__table__
-    with write_session() as s:
-        fence = s.execute(
-            sa.update(t).where(
-                t.c.id == run_pk, t.c.status == RunStatus.RUNNING.value,
-                sa.or_(t.c.lease_owner.is_(None), t.c.heartbeat_at.is_(None), t.c.heartbeat_at < now - timeout),
-            ).values(lease_owner=owner, lease_fence=t.c.lease_fence + 1, heartbeat_at=now)
-            .returning(t.c.lease_fence)
-        ).scalar_one_or_none()
-    return Lease(run_pk, owner, fence) if fence is not None else None
-
-
-def _fenced_run(s: Session, lease: Lease) -> AutomationRun:
-    """Load the run inside a write transaction and prove we still hold it (else LeaseLost)."""
-    run = s.exec(select(AutomationRun).where(AutomationRun.id == lease.run_pk).with_for_update()).one()
-    if run.lease_fence != lease.fence or run.lease_owner != lease.owner or run.status != RunStatus.RUNNING.value:
-        raise LeaseLost(run.run_id)
-    run.heartbeat_at = utcnow()
-    return run
-
-
-def release(lease: Lease) -> None:
-    t = AutomationRun.__table__
-    with write_session() as s:
-        s.execute(sa.update(t).where(t.c.id == lease.run_pk, t.c.lease_fence == lease.fence,
-                                     t.c.lease_owner == lease.owner).values(lease_owner=None))
-
-
-class Heartbeat(threading.Thread):
-    """Refreshes the lease while the loop works (including long AI calls)."""
-
-    def __init__(self, lease: Lease) -> None:
-        super().__init__(name=f"heartbeat-{lease.run_pk}", daemon=True)
-        self.lease = lease
-        self.stopped = threading.Event()
-        self.lost = threading.Event()
-        self.interval = max(0.5, get_settings().heartbeat_timeout_s / 4)
-
-    def run(self) -> None:
-        t = AutomationRun.__table__
-        while not self.stopped.wait(self.interval):
-            try:
-                with write_session() as s:
-                    n = s.execute(sa.update(t).where(t.c.id == self.lease.run_pk, t.c.lease_fence == self.lease.fence,
-                                                     t.c.lease_owner == self.lease.owner)
-                                  .values(heartbeat_at=utcnow())).rowcount
-                if not n:
-                    self.lost.set()
-                    return
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the timeout is several beats
-                log.warning("heartbeat failed for run %s", self.lease.run_pk, exc_info=True)
-
-
 # --- the loop ------------------------------------------------------------------------------------
-
-def default_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
 
 def execute_run(run_pk: int, *, owner: str | None = None, provider: AIProvider | None = None,
                 slice_seconds: float = SLICE_SECONDS, max_items: int | None = None) -> str:
@@ -213,33 +140,34 @@ def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_
             raise LeaseLost(str(lease.run_pk))
         with write_session() as s:  # 1. pause/cancel requested? (also: stage bookkeeping)
             run = _fenced_run(s, lease)
-            cfg = run.config_snapshot or {}
+            cfg = registry.run_config(run.config_snapshot)
             stop = worker_stop(run.requested_action)
             if stop is not None:
                 return _stop(s, run, stop)
-            if run.current_stage > 6:
-                return _complete(s, run)
-            stage = run.current_stage
+            stage = registry.stage(run.current_stage)
             prog = _stage_progress(s, run, stage, cfg)
+            if prog.finished_at is not None and registry.is_last(stage.number):
+                return _complete(s, run)  # the last stage is done (it stays the run's current stage)
             remaining = prog.total_items - prog.processed_items - prog.failed_items
             item = None
             if prog.finished_at is None and remaining > 0:
-                limit = int(cfg.get("stage_1_batch_size") or 20) if stage == 1 else 1
-                item = stage_io.next_item(s, stage, run.site_id, limit=min(limit, remaining), config=cfg)
+                limit = cfg.batch_size(stage.number) if stage.batched else 1
+                item = stage_io.next_item(s, stage.number, run.site_id, limit=min(limit, remaining), config=cfg)
             if item is None:
                 _finish_stage(s, run, prog)
                 finished_stage = True
-                if stage < 6 and prog.processed_items and stage in (cfg.get("review_after_stages") or []):
-                    return _pause_for_review(s, run, stage)
-                run_events.publish(s, run, stage_done=stage)
+                if (not registry.is_last(stage.number) and prog.processed_items
+                        and stage.number in cfg.review_after_stages):
+                    return _pause_for_review(s, run, stage.number)
+                run_events.publish(s, run, stage_done=stage.number)
             else:
                 finished_stage = False
             run_id, site_id, account_id = run.run_id, run.site_id, run.account_id
         job.answered_at = time.monotonic()
         if finished_stage:
             in_batch = 0
-            if stage < 6:
-                _wait(float(cfg.get("between_stage_delay") or 0), stop_requested)  # a stop is seen next turn
+            if not registry.is_last(stage.number):
+                _wait(cfg.between_stage_delay, stop_requested)  # a stop is seen next turn
             continue
         if time.monotonic() - job.started > slice_seconds:  # hand over to a fresh job
             release(lease)
@@ -252,7 +180,7 @@ def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_
             job.provider = ai_settings.provider_for_account(account_id, sleeper=sleeper,
                                                             should_stop=stop_requested)
         outcome = _work_item(lease, item, job.provider, run_id=run_id, site_id=site_id,
-                             credit_cap=cfg.get("max_credits_per_run"))
+                             credit_cap=cfg.max_credits_per_run)
         job.worked += 1
         if outcome in ("paused", "cancelled", "cap_reached"):
             return outcome
@@ -264,91 +192,17 @@ def _loop(lease: Lease, beat: Heartbeat, job: _Slice, slice_seconds: float, max_
             continue
         unavailable = 0
         in_batch += 1
-        if in_batch >= _batch_size(cfg, stage):  # stages 1-6: the delay comes after each batch
+        if in_batch >= _batch_size(cfg, stage):  # every stage: the delay comes after each batch
             in_batch = 0
-            _wait(float(cfg.get("within_stage_delay") or 0), stop_requested)
+            _wait(cfg.within_stage_delay, stop_requested)
 
 
-def _batch_size(cfg: dict[str, Any], stage: int) -> int:
-    """Stage 1 sends a batch of keywords in one call, so each of its items is a batch; stages 2-6
-    work ``stage_N_batch_size`` items back to back before the within-stage delay."""
-    if stage == 1:
-        return 1
-    return max(1, int(cfg.get(f"stage_{stage}_batch_size") or 1))
+def _batch_size(cfg: RunConfig, stage: registry.Stage) -> int:
+    """A batched stage (clustering) sends a batch of rows in one call, so each of its items is a
+    batch; the others work their batch size of items back to back before the within-stage delay."""
+    return 1 if stage.batched else cfg.batch_size(stage.number)
 
 
-
-
-def _stop_checker(lease: Lease):
-    """A cheap read of requested_action, for interruptible delays."""
-    t = AutomationRun.__table__
-
-    def check() -> bool:
-        from igny8_app.db import read_session
-
-        with read_session() as s:
-            row = s.execute(sa.select(t.c.requested_action, t.c.lease_fence, t.c.status)
-                            .where(t.c.id == lease.run_pk)).one()
-        return bool(row.requested_action) or row.lease_fence != lease.fence or row.status != "running"
-
-    return check
-
-
-def _wait(seconds: float, should_stop) -> bool:  # noqa: ANN001
-    """Sleep up to ``seconds``, checking for pause/cancel every 100 ms. True if interrupted."""
-    if seconds <= 0:
-        return False
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if should_stop():
-            return True
-        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-    return False
-
-
-def _stage_progress(s: Session, run: AutomationRun, stage: int, cfg: dict[str, Any]) -> StageProgress:
-    prog = s.exec(select(StageProgress).where(StageProgress.run_pk == run.id, StageProgress.stage == stage)).one_or_none()
-    if prog is not None:
-        return prog
-    eligible = stage_io.count_eligible(s, stage, run.site_id)
-    cap_field = {1: "max_keywords_per_run", 2: "max_clusters_per_run", 3: "max_ideas_per_run",
-                 4: "max_tasks_per_run", 5: "max_content_per_run", 6: "max_images_per_run"}[stage]
-    cap = cfg.get(cap_field)
-    total = eligible if cap is None else min(eligible, int(cap))
-    skip_reason = None
-    if stage == 1 and total < MIN_KEYWORDS_TO_CLUSTER:
-        skip_reason = (f"Only {total} new keyword(s); clustering needs at least {MIN_KEYWORDS_TO_CLUSTER}."
-                       if total else "No new keywords to cluster.")
-        total = 0
-    prog = StageProgress(run_pk=run.id, stage=stage, total_items=total, started_at=utcnow())
-    s.add(prog)
-    s.flush()
-    results = dict(run.stage_results or {})
-    results[str(stage)] = {"total_items": total, **({"skipped": True, "skip_reason": skip_reason} if skip_reason else {})}
-    run.stage_results = results
-    msg = (f"Stage {stage} ({STAGE_NAMES[stage]}) skipped: {skip_reason}" if skip_reason
-           else f"Stage {stage} ({STAGE_NAMES[stage]}) started: {total} item(s).")
-    run_events.record(s, run, msg, stage=stage, kind="stage_start", total_items=total)
-    return prog
-
-
-def _finish_stage(s: Session, run: AutomationRun, prog: StageProgress) -> None:
-    now = utcnow()
-    if prog.finished_at is None:
-        prog.finished_at = now
-        s.add(prog)
-    results = dict(run.stage_results or {})
-    entry = dict(results.get(str(prog.stage), {}))
-    entry.update({"processed_items": prog.processed_items, "failed_items": prog.failed_items,
-                  "credits_used": prog.credits_used,
-                  "partial": prog.processed_items + prog.failed_items < prog.total_items})
-    results[str(prog.stage)] = entry
-    run.stage_results = results
-    run_events.record(s, run, f"Stage {prog.stage} complete: {prog.processed_items} processed, "
-                      f"{prog.failed_items} failed, {prog.credits_used} credits.", stage=prog.stage,
-                      kind="stage_complete")
-    run.current_stage = prog.stage + 1
-    s.add(run)
 
 
 def _call_with_retries(provider: AIProvider, item: stage_io.WorkItem):  # noqa: ANN202
@@ -377,8 +231,8 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
     result, error = _call_with_retries(provider, item)  # 2. outside any transaction
     if isinstance(error, ProviderUnavailable):  # not the item's fault: it stays queued, nothing charged
         return _provider_unavailable(lease, item, error)
-    if error is None and item.stage == 6:
-        stage_io.save_media(item, result, site_id)
+    if error is None:
+        stage_io.after_compute(item, result, site_id)  # e.g. the image file, before the transaction
     try:
         with write_session() as s:  # 3. one transaction
             run = _fenced_run(s, lease)
@@ -397,7 +251,7 @@ def _work_item(lease: Lease, item: stage_io.WorkItem, provider: AIProvider, *, r
                                         usage=applied.usage, idempotency_key=f"{run_id}:{item.stage}:{item.key}",
                                         run_id=run_id, site_id=site_id, stage=item.stage,
                                         object_type=applied.object_type, object_id=applied.object_id,
-                                        description=f"{STAGE_NAMES[item.stage]}: {item.title}"[:500])
+                                        description=f"{registry.stage(item.stage).title}: {item.title}"[:500])
                     credits = -tx.amount
                     if credit_cap is not None and run.total_credits_used + credits > int(credit_cap):
                         raise CapReached(int(credit_cap), run.total_credits_used, credits)  # rolls back
@@ -435,7 +289,8 @@ def _pause_for_credits(lease: Lease, exc: InsufficientCredits) -> str:
 
 def _pause_for_review(s: Session, run: AutomationRun, stage: int) -> str:
     """A review gate: the run pauses after ``stage`` so the operator checks its output first."""
-    transition(s, run, RunStatus.PAUSED, f"Paused for review after stage {stage} ({STAGE_NAMES[stage]}): check its "
+    title = registry.stage(stage).title
+    transition(s, run, RunStatus.PAUSED, f"Paused for review after stage {stage} ({title}): check its "
                "output, then resume.", reason=PauseReason.REVIEW, stage=stage, review_stage=stage)
     s.add(run)
     s.flush()
