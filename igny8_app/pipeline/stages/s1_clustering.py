@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from igny8_app.ai.base import AIProvider, ClusterOut, ClusterRef, KeywordIn, ProviderError, ProviderResult
 from igny8_app.ai.offline_cluster import describe
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage
 
 MIN_NEW_KEYWORDS = 5
 NAME_MAX = 255
@@ -135,6 +135,60 @@ def run(data: ClusteringInput, provider: AIProvider) -> ProviderResult[list[Clus
     out += [ClusterOut(name=c.name, description=c.description, keyword_ids=c.keyword_ids, volume=c.volume)
             for c in res.new_clusters]
     return ProviderResult(out, res.usage)
+
+
+# --- estimate -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DryRun:
+    """What clustering the keywords would make, worked out by the offline clusterer: the sizes of
+    the new clusters, and how many keywords would join the site's existing clusters instead."""
+
+    new_cluster_sizes: tuple[int, ...]
+    joined: int
+
+    @property
+    def keywords_in_new_clusters(self) -> int:
+        return sum(self.new_cluster_sizes)
+
+
+def dry_run(keywords: Sequence[KeywordIn], existing: Sequence[ClusterRef], *, batch_size: int,
+            context_limit: int, provider: AIProvider) -> DryRun:
+    """Cluster ``keywords`` as the engine would (in id order, batches of ``batch_size``, each seeing
+    the clusters made so far and the next ``context_limit`` pending keywords), with the offline
+    clusterer (``provider``) and nothing written or charged. Used only for estimates."""
+    real = {r.id for r in existing}
+    made: dict[int, ClusterRef] = {}  # the dry run's own clusters, by (negative) id
+    joined = 0
+    size = max(1, batch_size)
+    for start in range(0, len(keywords), size):
+        batch = list(keywords[start:start + size])
+        context = [k.keyword for k in keywords[start + size:start + size + context_limit]]
+        res = _cluster(batch, [*existing, *made.values()], provider, context)
+        text = {k.id: k.keyword for k in batch}
+        for j in res.joins:
+            if j.cluster_id in real:
+                joined += len(j.keyword_ids)
+            else:
+                ref = made[j.cluster_id]
+                made[j.cluster_id] = ClusterRef(id=ref.id, name=j.suggested_name, description=j.suggested_description,
+                                                keywords=ref.keywords + tuple(text[i] for i in j.keyword_ids))
+        for c in res.new_clusters:
+            cid = -(len(made) + 1)
+            made[cid] = ClusterRef(id=cid, name=c.name, description=c.description,
+                                   keywords=tuple(text[i] for i in c.keyword_ids))
+    return DryRun(tuple(len(r.keywords) for r in made.values()), joined)
+
+
+def estimate(keywords: int, *, batch_size: int, new_clusters: int) -> StageEstimate:
+    """Stage 1 over ``keywords`` new keywords: one request per batch of ``batch_size``, nothing
+    below MIN_NEW_KEYWORDS (the stage is skipped). ``new_clusters``: the clusters it makes."""
+    if keywords <= 0 or skip_reason(keywords) is not None:
+        return StageEstimate(0)
+    size = max(1, batch_size)
+    full, last = divmod(keywords, size)
+    calls = ((Usage(requests=1, items=size), full), (Usage(requests=1, items=last), 1 if last else 0))
+    return StageEstimate(new_clusters, tuple(c for c in calls if c[1]))
 
 
 def _validate(keywords: list[KeywordIn], existing: list[ClusterRef], clusters: list[ClusterOut]

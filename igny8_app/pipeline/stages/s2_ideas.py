@@ -8,10 +8,10 @@ database has one idea per (cluster, position), so a repeated write is refused)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from igny8_app.ai.base import AIProvider, ClusterIn, IdeaOut, ProviderError, ProviderResult
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage, spread
 from igny8_app.domain.enums import ContentType
 
 MAX_IDEAS_PER_CLUSTER = 3
@@ -87,3 +87,28 @@ def run(data: ClusterIn, provider: AIProvider, *, max_ideas: int = MAX_IDEAS) ->
                                    content_structure=i.content_structure,
                                    estimated_word_count=i.estimated_word_count, keywords=i.keyword_list,
                                    intent=i.intent) for i in res.ideas], res.usage)
+
+
+# --- estimate -----------------------------------------------------------------------------------
+
+#: The ideas prompt (ai/prompts/ideas.md) asks for an estimated_word_count in this range; with no
+#: completed run to learn from, an article is expected at its middle.
+ASKED_WORDS = (600, 2500)
+TYPICAL_WORDS = sum(ASKED_WORDS) // 2
+
+
+def estimate(cluster_sizes: Sequence[int], *, ideas_by_size: Mapping[int, float] | None = None,
+             buckets: int = 10, max_ideas: int = MAX_IDEAS_PER_CLUSTER) -> StageEstimate:
+    """Stage 2 over clusters of these sizes (keywords each): one call per cluster. A cluster gets
+    the ideas clusters of its size got in the site's completed runs (``ideas_by_size``, sizes of
+    ``buckets`` or more together); a size never seen, the stage's own limit: up to ``max_ideas``,
+    and no more ideas than the cluster has keywords."""
+    cap = max(1, min(max_ideas, MAX_IDEAS_PER_CLUSTER))
+    known = ideas_by_size or {}
+    expected = 0.0
+    for size in cluster_sizes:
+        seen = known.get(min(max(size, 1), buckets))
+        expected += min(cap, max(1.0, seen)) if seen is not None else max(1, min(cap, size))
+    clusters = len(cluster_sizes)
+    calls = spread(round(expected), clusters)
+    return StageEstimate(sum(v * n for v, n in calls), tuple((Usage(requests=1, items=v), n) for v, n in calls))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from igny8_app.ai.base import ProviderResult
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage
 from igny8_app.domain.enums import ContentType
 
 DEFAULT_WORD_COUNT = 1000
@@ -64,3 +64,8 @@ def inputs(idea_row: Any) -> IdeaIn:
 def run(data: IdeaIn) -> ProviderResult[TaskWrite]:
     """Local: the usage is zero requests (nothing to charge)."""
     return ProviderResult(idea_to_task(data), Usage(requests=0))
+
+
+def estimate(ideas: int) -> StageEstimate:
+    """Stage 3: one task per idea, local (no provider call, no credits)."""
+    return StageEstimate(max(0, ideas))

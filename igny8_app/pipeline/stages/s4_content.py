@@ -13,7 +13,7 @@ from typing import Any
 
 from igny8_app.ai.base import AIProvider, ContentOut, ProviderError, ProviderResult, TaskIn
 from igny8_app.ai.html import META_DESCRIPTION_MAX, META_TITLE_MAX, clip, count_words, sanitize_html
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage, spread
 
 TITLE_MAX = 255
 
@@ -75,3 +75,11 @@ def run(data: TaskIn, provider: AIProvider) -> ProviderResult[ContentOut]:
     c = res.content
     return ProviderResult(ContentOut(title=c.title, html=c.html, meta_title=c.meta_title,
                                      meta_description=c.meta_description, word_count=c.word_count), res.usage)
+
+
+def estimate(tasks: int, *, words_per_article: float) -> StageEstimate:
+    """Stage 4: one article per task, charged by the words delivered (``words_per_article`` on
+    average: the site's completed runs, else the length the ideas are asked for)."""
+    tasks = max(0, tasks)
+    calls = spread(round(tasks * max(0.0, words_per_article)), tasks)
+    return StageEstimate(tasks, tuple((Usage(requests=1, items=1, words=w), n) for w, n in calls))

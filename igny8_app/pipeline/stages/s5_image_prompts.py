@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from igny8_app.ai.base import AIProvider, ContentIn, ImagePromptOut, ProviderError, ProviderResult
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage, spread
 from igny8_app.domain.enums import ImageType
 
 MAX_IN_ARTICLE = 10
@@ -57,3 +57,14 @@ def inputs(content_row: Any, keywords: tuple[str, ...] = ()) -> ContentIn:
 def run(data: ContentIn, provider: AIProvider, *, in_article: int) -> ProviderResult[list[ImagePromptOut]]:
     res = make_image_prompts(data, provider, in_article=in_article)
     return ProviderResult([ImagePromptOut(p.image_type, p.position, p.prompt) for p in res.prompts], res.usage)
+
+
+def estimate(contents: int, *, in_article: int, images_per_article: float | None = None) -> StageEstimate:
+    """Stage 5: one call per article, one featured and ``in_article`` in-article prompts each;
+    fewer when the site's completed runs made fewer images per article."""
+    contents = max(0, contents)
+    per = 1 + max(0, min(in_article, MAX_IN_ARTICLE))
+    if images_per_article is not None:
+        per = min(float(per), max(1.0, images_per_article))
+    calls = spread(round(contents * per), contents)
+    return StageEstimate(sum(v * n for v, n in calls), tuple((Usage(requests=1, items=v), n) for v, n in calls))

@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from igny8_app.ai.base import AIProvider, ImageOut, ImagePromptIn, ProviderError, ProviderResult
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage
 
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -73,3 +73,9 @@ def run(data: ImagePromptIn, provider: AIProvider) -> ProviderResult[ImageOut]:
     res = render_image(data, provider)
     i = res.image
     return ProviderResult(ImageOut(data=i.data, width=i.width, height=i.height, format=i.format), res.usage)
+
+
+def estimate(prompts: int) -> StageEstimate:
+    """Stage 6: one image per prompt."""
+    prompts = max(0, prompts)
+    return StageEstimate(prompts, ((Usage(requests=1, items=1, images=1), prompts),) if prompts else ())

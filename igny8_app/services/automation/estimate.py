@@ -1,60 +1,253 @@
-"""The credits a run would need, per stage and in total, from queue sizes, caps and costs."""
+"""The credits a run would need: one estimator for the pre-run estimate, the estimate of what a
+running run still needs, and the admin's price preview.
+
+Each stage estimates its own output (``estimate`` in its ``pipeline/stages`` module); this module
+chains them through the queues, adds what is already pending, applies the per-run caps, and prices
+every stage with the credit cost rules. The stages learn from the site's completed runs
+(keywords per cluster, ideas per cluster, words per article, images per article); on a site's
+first run they use their own parameters, and clustering alone is dry-run: the offline clusterer
+on the pending keywords (a sample of at most ``DRY_RUN_SAMPLE``), nothing written or charged.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from igny8_app.domain.costs import Usage, credits_for
-from igny8_app.models import Cluster, Content, ContentIdea, Image, Keyword, Task
-from igny8_app.services.billing.ledger import cost_rule
+from igny8_app.ai.base import KeywordIn
+from igny8_app.ai.offline import OfflineProvider
+from igny8_app.domain.costs import CostRule, StageEstimate
+from igny8_app.domain.enums import RunStatus
+from igny8_app.models import AutomationRun, Cluster, Content, ContentIdea, Keyword, StageProgress
+from igny8_app.pipeline.stages import STAGES, s1_clustering, s2_ideas, s3_tasks, s4_content, s5_image_prompts, s6_images
+from igny8_app.services.automation import stage_items
+from igny8_app.services.billing.ledger import cost_rule, list_cost_configs
 
-# Averages used where the queue does not exist yet (documented in README).
-KEYWORDS_PER_CLUSTER = 4
-IDEAS_PER_CLUSTER = 2
-AVERAGE_WORDS = 1200
-MIN_KEYWORDS_TO_CLUSTER = 5
+DRY_RUN_SAMPLE = 2_000  # keywords the clusterer dry-runs at most; more are scaled from the sample
+HISTORY_RUNS = 10  # the site's last completed runs its averages come from
+PREVIEW_KEYWORDS = 100  # the admin's typical run
+PREVIEW_CONFIG = {"stage_1_batch_size": 20, "in_article_images": 1}
 
 
-def _count(s: Session, model, column, value, site_id: int) -> int:  # noqa: ANN001
-    return int(s.execute(sa.select(sa.func.count()).select_from(model)
-                         .where(model.site_id == site_id, getattr(model, column) == value)).scalar_one())
+@dataclass(frozen=True)
+class Averages:
+    """What the completed runs made; None where they measured nothing (e.g. no run yet)."""
+
+    keywords_per_cluster: float | None = None
+    ideas_per_cluster: float | None = None
+    ideas_by_size: dict[int, float] = field(default_factory=dict)  # cluster size (capped) -> ideas it got
+    clusters_vs_dry_run: float | None = None  # clusters stage 1 made / clusters its dry run foresaw
+    words_per_article: float | None = None
+    images_per_article: float | None = None
+    runs: int = 0
 
 
-def _cap(n: int, cap: int | None) -> int:
-    return n if cap is None else min(n, cap)
+@dataclass(frozen=True)
+class Basis:
+    """Everything the stage estimates go on, besides the items flowing between them."""
+
+    config: dict[str, Any]
+    averages: Averages = Averages()
+    new_clusters: int = 0  # clusters stage 1 makes
+    cluster_sizes: tuple[int, ...] = ()  # keywords per cluster stage 2 will see, in queue order
+    dry_run_clusters: int | None = None  # the new clusters the dry run foresaw (None: no dry run)
+
+
+def _sizes(n: int, b: Basis) -> tuple[int, ...]:
+    known = b.cluster_sizes[:n]
+    return known + (s2_ideas.MAX_IDEAS_PER_CLUSTER,) * (n - len(known))
+
+
+# The one place that says which stage function estimates which stage, the item each stage takes
+# and its per-run cap (the stage registry takes this over).
+_STAGE_ESTIMATES: dict[int, tuple[str, str, Callable[[int, Basis], StageEstimate]]] = {
+    1: ("keywords", "max_keywords_per_run", lambda n, b: s1_clustering.estimate(
+        n, batch_size=_batch_size(b.config), new_clusters=b.new_clusters)),
+    2: ("clusters", "max_clusters_per_run", lambda n, b: s2_ideas.estimate(
+        _sizes(n, b), ideas_by_size=b.averages.ideas_by_size, buckets=SIZE_BUCKETS)),
+    3: ("ideas", "max_ideas_per_run", lambda n, b: s3_tasks.estimate(n)),
+    4: ("tasks", "max_tasks_per_run", lambda n, b: s4_content.estimate(
+        n, words_per_article=b.averages.words_per_article or s2_ideas.TYPICAL_WORDS)),
+    5: ("content", "max_content_per_run", lambda n, b: s5_image_prompts.estimate(
+        n, in_article=int(b.config.get("in_article_images") or 0),
+        images_per_article=b.averages.images_per_article)),
+    6: ("images", "max_images_per_run", lambda n, b: s6_images.estimate(n)),
+}
+
+
+def _batch_size(config: dict[str, Any]) -> int:
+    return max(1, int(config.get("stage_1_batch_size") or 1))
+
+
+def _cap(n: int, cap: Any) -> int:
+    return n if cap is None else max(0, min(n, int(cap)))
+
+
+@dataclass
+class Estimate:
+    stages: dict[int, int] = field(default_factory=dict)  # credits per stage
+    items: dict[str, int] = field(default_factory=dict)  # items each stage takes
+
+    def as_dict(self, credit_cap: Any = None, **extra: Any) -> dict[str, Any]:
+        total = sum(self.stages.values())
+        if credit_cap is not None:
+            total = min(total, int(credit_cap))
+        return {"total": total, "stages": {str(k): v for k, v in self.stages.items()}, "items": dict(self.items),
+                **extra}
+
+
+def compose(rules: dict[str, CostRule], pending: dict[int, int], basis: Basis) -> Estimate:
+    """Chain the stage estimates: each stage takes what is pending in its queue plus what the
+    stage before it makes, up to its per-run cap, and is priced with its operation's rule. Pure."""
+    out = Estimate()
+    carried = 0
+    for st in STAGES:
+        name, cap_field, estimate = _STAGE_ESTIMATES[st.number]
+        n = _cap(pending.get(st.number, 0) + carried, basis.config.get(cap_field))
+        est = estimate(n, basis)
+        op = st.operation_type.value if st.operation_type is not None else None
+        out.stages[st.number] = est.credits(rules[op]) if op is not None else 0
+        out.items[name] = n
+        carried = est.outputs
+    return out
+
+
+# --- reading the database ------------------------------------------------------------------------
+
+def averages(session: Session, site_id: int | None) -> Averages:
+    """The averages of the site's last completed runs (``site_id`` None: the platform's)."""
+    q = select(AutomationRun.id, AutomationRun.run_id).where(AutomationRun.status == RunStatus.COMPLETED.value)
+    if site_id is not None:
+        q = q.where(AutomationRun.site_id == site_id)
+    runs = session.exec(q.order_by(AutomationRun.id.desc()).limit(HISTORY_RUNS)).all()
+    if not runs:
+        return Averages()
+    pks, ids = [r[0] for r in runs], [r[1] for r in runs]
+    done = dict(session.execute(sa.select(StageProgress.stage, sa.func.sum(StageProgress.processed_items))
+                                .where(StageProgress.run_pk.in_(pks)).group_by(StageProgress.stage)).all())
+    made, in_made = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Cluster.keywords_count), 0))
+                                    .where(Cluster.run_id.in_(ids))).one()
+    words = session.execute(sa.select(sa.func.avg(Content.word_count)).where(Content.run_id.in_(ids))).scalar_one()
+    by_size = _ideas_by_size(session, ids)
+    foreseen = made_then = 0
+    for run_id, results in session.execute(sa.select(AutomationRun.run_id, AutomationRun.stage_results)
+                                           .where(AutomationRun.id.in_(pks))).all():
+        dry = ((results or {}).get("estimate") or {}).get("dry_run_clusters")
+        if dry:
+            foreseen += dry
+            made_then += session.execute(sa.select(sa.func.count()).where(Cluster.run_id == run_id)).scalar_one()
+
+    def ratio(a: Any, b: Any) -> float | None:
+        return float(a) / float(b) if a and b else None
+
+    return Averages(keywords_per_cluster=ratio(in_made, made), ideas_per_cluster=ratio(done.get(3), done.get(2)),
+                    ideas_by_size=by_size, clusters_vs_dry_run=ratio(made_then, foreseen),
+                    words_per_article=float(words) if words else None,
+                    images_per_article=ratio(done.get(6), done.get(5)), runs=len(runs))
+
+
+SIZE_BUCKETS = 10  # clusters of 10 or more keywords are averaged together
+
+
+def _ideas_by_size(session: Session, run_ids: list[str]) -> dict[int, float]:
+    """Ideas per cluster by the cluster's size, over the clusters these runs made and gave ideas."""
+    size = sa.func.least(Cluster.keywords_count, SIZE_BUCKETS) if session.get_bind().dialect.name != "sqlite" \
+        else sa.func.min(Cluster.keywords_count, SIZE_BUCKETS)
+    ideas = (sa.select(ContentIdea.cluster_id, sa.func.count().label("n")).group_by(ContentIdea.cluster_id)
+             .subquery())
+    rows = session.execute(sa.select(size, sa.func.avg(ideas.c.n)).join(ideas, ideas.c.cluster_id == Cluster.id)
+                           .where(Cluster.run_id.in_(run_ids)).group_by(size)).all()
+    return {int(s): float(a) for s, a in rows}
+
+
+def _rules(session: Session) -> dict[str, CostRule]:
+    return {st.operation_type.value: cost_rule(session, st.operation_type.value)
+            for st in STAGES if st.operation_type is not None}
+
+
+_DRY_RUNS: dict[tuple, s1_clustering.DryRun] = {}  # the last dry runs, by what they saw
+
+
+def _dry_run(session: Session, site_id: int, keywords: int, batch: int) -> tuple[s1_clustering.DryRun, float]:
+    """The offline clusterer over the next ``keywords`` pending keywords (at most DRY_RUN_SAMPLE of
+    them), as the engine would batch them; and the factor from the sample to all of them."""
+    rows = session.exec(select(Keyword).where(Keyword.site_id == site_id, Keyword.status == "new")
+                        .order_by(Keyword.id).limit(min(keywords, DRY_RUN_SAMPLE))).all()
+    existing = stage_items._existing_clusters(session, site_id)
+    key = (site_id, len(rows), rows[0].id if rows else 0, rows[-1].id if rows else 0, len(existing),
+           max((c.id for c in existing), default=0), batch)
+    dry = _DRY_RUNS.get(key)
+    if dry is None:
+        sample = [KeywordIn(id=k.id, keyword=k.keyword, volume=k.volume or 0, difficulty=k.difficulty,
+                            intent=k.intent) for k in rows]
+        dry = s1_clustering.dry_run(sample, existing, batch_size=batch, context_limit=stage_items.CLUSTER_CONTEXT,
+                                    provider=OfflineProvider())
+        if len(_DRY_RUNS) >= 64:
+            _DRY_RUNS.pop(next(iter(_DRY_RUNS)))
+        _DRY_RUNS[key] = dry
+    return dry, (keywords / len(rows) if rows else 0.0)
+
+
+def _pending_cluster_sizes(session: Session, site_id: int) -> tuple[int, ...]:
+    return tuple(session.exec(select(Cluster.keywords_count).where(Cluster.site_id == site_id, Cluster.status == "new")
+                              .order_by(Cluster.id)).all())
+
+
+def site_basis(session: Session, site_id: int, config: dict[str, Any], pending: dict[int, int]) -> Basis:
+    avg = averages(session, site_id)
+    basis = Basis(config=config, averages=avg, cluster_sizes=_pending_cluster_sizes(session, site_id))
+    kw = _cap(pending.get(1, 0), config.get("max_keywords_per_run"))
+    if kw < s1_clustering.MIN_NEW_KEYWORDS:
+        return basis
+    dry, scale = _dry_run(session, site_id, kw, _batch_size(config))
+    foreseen = round(len(dry.new_cluster_sizes) * scale)
+    made = round(foreseen * (avg.clusters_vs_dry_run or 1.0))
+    sizes = dry.new_cluster_sizes or (s1_clustering.MIN_NEW_KEYWORDS,)
+    sizes = tuple(sizes[k % len(sizes)] for k in range(made))
+    return replace(basis, new_clusters=made, cluster_sizes=basis.cluster_sizes + sizes, dry_run_clusters=foreseen)
 
 
 def estimate_for_site(*, session: Session, site_id: int, config: dict[str, Any]) -> dict[str, Any]:
-    s = session
-    batch = max(1, int(config.get("stage_1_batch_size") or 20))
-    in_article = int(config.get("in_article_images") or 0)
-    kw = _cap(_count(s, Keyword, "status", "new", site_id), config.get("max_keywords_per_run"))
-    if kw < MIN_KEYWORDS_TO_CLUSTER:
-        kw = 0
-    clusters = _cap(_count(s, Cluster, "status", "new", site_id) + math.ceil(kw / KEYWORDS_PER_CLUSTER),
-                    config.get("max_clusters_per_run"))
-    ideas = _cap(_count(s, ContentIdea, "status", "new", site_id) + clusters * IDEAS_PER_CLUSTER,
-                 config.get("max_ideas_per_run"))
-    tasks = _cap(_count(s, Task, "status", "queued", site_id) + ideas, config.get("max_tasks_per_run"))
-    content = _cap(_count(s, Content, "prompt_status", "pending", site_id) + tasks, config.get("max_content_per_run"))
-    images = _cap(_count(s, Image, "status", "pending", site_id) + content * (1 + in_article),
-                  config.get("max_images_per_run"))
-    stages = {
-        1: credits_for(cost_rule(s, "clustering"), Usage(requests=1, items=batch)) * math.ceil(kw / batch),
-        2: credits_for(cost_rule(s, "ideas"), Usage(items=IDEAS_PER_CLUSTER)) * clusters,
-        3: 0,
-        4: credits_for(cost_rule(s, "content"), Usage(words=AVERAGE_WORDS)) * tasks,
-        5: credits_for(cost_rule(s, "image_prompts"), Usage(items=1 + in_article)) * content,
-        6: credits_for(cost_rule(s, "images"), Usage(images=1)) * images,
-    }
-    total = sum(stages.values())
-    cap = config.get("max_credits_per_run")
-    if cap is not None:
-        total = min(total, int(cap))
-    return {"stages": {str(k): v for k, v in stages.items()}, "total": total,
-            "items": {"keywords": kw, "clusters": clusters, "ideas": ideas, "tasks": tasks, "content": content,
-                      "images": images}}
+    """The credits a run started now would use: ``{"total", "stages", "items", "basis"}``."""
+    pending = {st.number: stage_items.count_eligible(session, st.number, site_id) for st in STAGES}
+    basis = site_basis(session, site_id, config, pending)
+    est = compose(_rules(session), pending, basis)
+    how = "site history" if basis.averages.runs else "stage parameters"
+    return est.as_dict(config.get("max_credits_per_run"), dry_run_clusters=basis.dry_run_clusters,
+                       basis=how + (" and a clustering dry run" if basis.dry_run_clusters is not None else ""))
+
+
+# --- the admin's price preview ---------------------------------------------------------------------
+
+def typical_run_cost(session: Session, rules_by_op: dict[str, CostRule] | None = None, *,
+                     keywords: int = PREVIEW_KEYWORDS) -> dict[str, Any]:
+    """What a typical run over ``keywords`` new keywords costs under ``rules_by_op`` (default: the
+    prices now): the same stage estimates, with the platform's completed runs as the history;
+    with none, the clusterer dry-runs the platform's latest keywords."""
+    rules = rules_by_op or {c.operation_type: CostRule(c.credits_cost, c.unit, c.tokens_per_credit, c.min_credits,
+                                                       c.is_active) for c in list_cost_configs(session=session)}
+    avg = averages(session, None)
+    basis = Basis(config=PREVIEW_CONFIG, averages=avg)
+    kpc = avg.keywords_per_cluster
+    if kpc is None:
+        sample = session.exec(select(Keyword).order_by(Keyword.id.desc()).limit(keywords)).all()
+        dry = s1_clustering.dry_run([KeywordIn(id=k.id, keyword=k.keyword, volume=k.volume or 0) for k in sample],
+                                    (), batch_size=_batch_size(PREVIEW_CONFIG),
+                                    context_limit=stage_items.CLUSTER_CONTEXT, provider=OfflineProvider())
+        kpc = (len(sample) / len(dry.new_cluster_sizes)) if dry.new_cluster_sizes else s1_clustering.MIN_NEW_KEYWORDS
+        basis = replace(basis, cluster_sizes=tuple(round(kpc) for _ in range(math.ceil(keywords / kpc))))
+    basis = replace(basis, new_clusters=math.ceil(keywords / kpc) if keywords >= s1_clustering.MIN_NEW_KEYWORDS else 0)
+    est = compose(rules, {1: keywords}, basis)
+    return {"keywords": est.items["keywords"], "total": sum(est.stages.values()),
+            "stages": {(st.operation_type.value if st.operation_type else str(st.number)): est.stages[st.number]
+                       for st in STAGES if st.operation_type is not None},
+            "items": {k: v for k, v in est.items.items() if k != "keywords"}}
+
+
+def price_preview(*, session: Session, proposed: dict[str, CostRule]) -> dict[str, Any]:
+    """The typical run's cost now, and under ``proposed`` prices (nothing is saved)."""
+    return {"current": typical_run_cost(session), "proposed": typical_run_cost(session, proposed)}
