@@ -172,20 +172,20 @@ def _rules(session: Session) -> dict[str, CostRule]:
 _DRY_RUNS: dict[tuple, s1_clustering.DryRun] = {}  # the last dry runs, by what they saw
 
 
-def _dry_run(session: Session, site_id: int, keywords: int, batch: int) -> tuple[s1_clustering.DryRun, float]:
+def _dry_run(session: Session, site_id: int, keywords: int) -> tuple[s1_clustering.DryRun, float]:
     """The offline clusterer over the next ``keywords`` pending keywords (at most DRY_RUN_SAMPLE of
-    them), as the engine would batch them; and the factor from the sample to all of them."""
+    them) and the site's clusters; and the factor from the sample to all of them. Cached on what
+    it saw, so a page reloaded with nothing changed does not cluster again."""
     rows = session.exec(select(Keyword).where(Keyword.site_id == site_id, Keyword.status == "new")
                         .order_by(Keyword.id).limit(min(keywords, DRY_RUN_SAMPLE))).all()
     existing = stage_items._existing_clusters(session, site_id)
     key = (site_id, len(rows), rows[0].id if rows else 0, rows[-1].id if rows else 0, len(existing),
-           max((c.id for c in existing), default=0), batch)
+           max((c.id for c in existing), default=0))
     dry = _DRY_RUNS.get(key)
     if dry is None:
         sample = [KeywordIn(id=k.id, keyword=k.keyword, volume=k.volume or 0, difficulty=k.difficulty,
                             intent=k.intent) for k in rows]
-        dry = s1_clustering.dry_run(sample, existing, batch_size=batch, context_limit=stage_items.CLUSTER_CONTEXT,
-                                    provider=OfflineProvider())
+        dry = s1_clustering.dry_run(sample, existing, OfflineProvider())
         if len(_DRY_RUNS) >= 64:
             _DRY_RUNS.pop(next(iter(_DRY_RUNS)))
         _DRY_RUNS[key] = dry
@@ -203,7 +203,7 @@ def site_basis(session: Session, site_id: int, config: dict[str, Any], pending: 
     kw = _cap(pending.get(1, 0), config.get("max_keywords_per_run"))
     if kw < s1_clustering.MIN_NEW_KEYWORDS:
         return basis
-    dry, scale = _dry_run(session, site_id, kw, _batch_size(config))
+    dry, scale = _dry_run(session, site_id, kw)
     foreseen = round(len(dry.new_cluster_sizes) * scale)
     made = round(foreseen * (avg.clusters_vs_dry_run or 1.0))
     sizes = dry.new_cluster_sizes or (s1_clustering.MIN_NEW_KEYWORDS,)
@@ -236,8 +236,7 @@ def typical_run_cost(session: Session, rules_by_op: dict[str, CostRule] | None =
     if kpc is None:
         sample = session.exec(select(Keyword).order_by(Keyword.id.desc()).limit(keywords)).all()
         dry = s1_clustering.dry_run([KeywordIn(id=k.id, keyword=k.keyword, volume=k.volume or 0) for k in sample],
-                                    (), batch_size=_batch_size(PREVIEW_CONFIG),
-                                    context_limit=stage_items.CLUSTER_CONTEXT, provider=OfflineProvider())
+                                    (), OfflineProvider())
         kpc = (len(sample) / len(dry.new_cluster_sizes)) if dry.new_cluster_sizes else s1_clustering.MIN_NEW_KEYWORDS
         basis = replace(basis, cluster_sizes=tuple(round(kpc) for _ in range(math.ceil(keywords / kpc))))
     basis = replace(basis, new_clusters=math.ceil(keywords / kpc) if keywords >= s1_clustering.MIN_NEW_KEYWORDS else 0)
