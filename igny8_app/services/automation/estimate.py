@@ -250,3 +250,48 @@ def typical_run_cost(session: Session, rules_by_op: dict[str, CostRule] | None =
 def price_preview(*, session: Session, proposed: dict[str, CostRule]) -> dict[str, Any]:
     """The typical run's cost now, and under ``proposed`` prices (nothing is saved)."""
     return {"current": typical_run_cost(session), "proposed": typical_run_cost(session, proposed)}
+
+
+# --- during a run ----------------------------------------------------------------------------------
+
+def remaining(run: AutomationRun, progress: dict[int, Any]) -> int:
+    """The credits a run still needs, from its own figures so far (no dry run): each started
+    stage's items left at its credits per item so far (the estimate's until it has done one), and
+    the stages not started at their estimate, scaled by how the latest started stage's item count
+    compared with its estimate. ``progress``: the run's StageProgress rows by stage."""
+    if run.status not in (RunStatus.RUNNING.value, RunStatus.PAUSED.value):
+        return 0
+    pre = (run.stage_results or {}).get("estimate") or {}
+    credits, items = pre.get("stages") or {}, pre.get("items") or {}
+    scale, total = 1.0, 0.0
+    for st in STAGES:
+        expected_items = float(items.get(_STAGE_ESTIMATES[st.number][0]) or 0)
+        expected = float(credits.get(str(st.number)) or 0)
+        p = progress.get(st.number)
+        if p is None:
+            total += expected * scale
+            continue
+        if expected_items:
+            scale = p.total_items / expected_items
+        if p.finished_at is not None:
+            continue
+        per_item = p.credits_used / p.processed_items if p.processed_items else (
+            expected / expected_items if expected_items else 0.0)
+        total += max(0, p.total_items - p.processed_items - p.failed_items) * per_item
+    left = math.ceil(total)
+    cap = (run.config_snapshot or {}).get("max_credits_per_run")
+    return left if cap is None else max(0, min(left, int(cap) - run.total_credits_used))
+
+
+# --- the command line -------------------------------------------------------------------------------
+
+def summary(est: dict[str, Any]) -> dict[str, Any]:
+    """``{"total", "stages", "items"}``: what ``igny8 run estimate`` prints (the API and the
+    Automation page show the same figures, from the same estimate)."""
+    return {"total": est["total"], "stages": est["stages"], "items": est["items"]}
+
+
+def summary_text(est: dict[str, Any]) -> str:
+    stages = ", ".join(f"stage {k} {v:,}" for k, v in est["stages"].items())
+    items = ", ".join(f"{v:,} {k}" for k, v in est["items"].items())
+    return f"About {est['total']:,} credits ({stages}); items: {items}."
