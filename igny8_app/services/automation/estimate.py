@@ -71,7 +71,7 @@ _STAGE_ESTIMATES: dict[int, tuple[str, str, Callable[[int, Basis], StageEstimate
         _sizes(n, b), ideas_by_size=b.averages.ideas_by_size, buckets=SIZE_BUCKETS)),
     3: ("ideas", "max_ideas_per_run", lambda n, b: s3_tasks.estimate(n)),
     4: ("tasks", "max_tasks_per_run", lambda n, b: s4_content.estimate(
-        n, words_per_article=b.averages.words_per_article or s2_ideas.TYPICAL_WORDS)),
+        n, words_per_article=b.averages.words_per_article or s2_ideas.FIRST_RUN_WORDS)),
     5: ("content", "max_content_per_run", lambda n, b: s5_image_prompts.estimate(
         n, in_article=int(b.config.get("in_article_images") or 0),
         images_per_article=b.averages.images_per_article)),
@@ -198,7 +198,14 @@ def _pending_cluster_sizes(session: Session, site_id: int) -> tuple[int, ...]:
 
 
 def site_basis(session: Session, site_id: int, config: dict[str, Any], pending: dict[int, int]) -> Basis:
+    """What the site's estimate goes on: its completed runs (where they measured nothing, the
+    platform's), the clusters waiting for ideas, and the clustering dry run."""
     avg = averages(session, site_id)
+    if None in (avg.words_per_article, avg.images_per_article, avg.clusters_vs_dry_run) or not avg.ideas_by_size:
+        platform = averages(session, None)
+        avg = replace(avg, **{k: getattr(platform, k) for k in ("words_per_article", "images_per_article",
+                                                                "clusters_vs_dry_run", "ideas_by_size")
+                              if getattr(avg, k) in (None, {})})
     basis = Basis(config=config, averages=avg, cluster_sizes=_pending_cluster_sizes(session, site_id))
     kw = _cap(pending.get(1, 0), config.get("max_keywords_per_run"))
     if kw < s1_clustering.MIN_NEW_KEYWORDS:
