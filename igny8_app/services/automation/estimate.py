@@ -245,8 +245,8 @@ def typical_run_cost(session: Session, rules_by_op: dict[str, CostRule] | None =
         dry = s1_clustering.dry_run([KeywordIn(id=k.id, keyword=k.keyword, volume=k.volume or 0) for k in sample],
                                     (), OfflineProvider())
         kpc = (len(sample) / len(dry.new_cluster_sizes)) if dry.new_cluster_sizes else s1_clustering.MIN_NEW_KEYWORDS
-        basis = replace(basis, cluster_sizes=tuple(round(kpc) for _ in range(math.ceil(keywords / kpc))))
-    basis = replace(basis, new_clusters=math.ceil(keywords / kpc) if keywords >= s1_clustering.MIN_NEW_KEYWORDS else 0)
+    made = math.ceil(keywords / kpc) if keywords >= s1_clustering.MIN_NEW_KEYWORDS else 0
+    basis = replace(basis, new_clusters=made, cluster_sizes=(max(1, round(kpc)),) * made)
     est = compose(rules, {1: keywords}, basis)
     return {"keywords": est.items["keywords"], "total": sum(est.stages.values()),
             "stages": {(st.operation_type.value if st.operation_type else str(st.number)): est.stages[st.number]
