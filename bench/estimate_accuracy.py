@@ -130,7 +130,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = ap.parse_args()
-    print(f"$ {h.command_line()}")
     cases: list[tuple[str, dict]] = []
     for make in (demo_cases, fresh_cases):
         tmp = Path(tempfile.mkdtemp(prefix="igny8-bench-estimate-"))
