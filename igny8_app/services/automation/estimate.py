@@ -22,6 +22,7 @@ from igny8_app.ai.base import KeywordIn
 from igny8_app.ai.offline import OfflineProvider
 from igny8_app.domain.costs import CostRule, StageEstimate
 from igny8_app.domain.enums import RunStatus
+from igny8_app.models.automation import DEFAULT_BATCH_SIZES
 from igny8_app.models import AutomationRun, Cluster, Content, ContentIdea, Keyword, StageProgress
 from igny8_app.pipeline.stages import STAGES, s1_clustering, s2_ideas, s3_tasks, s4_content, s5_image_prompts, s6_images
 from igny8_app.services.automation import stage_items
@@ -80,7 +81,7 @@ _STAGE_ESTIMATES: dict[int, tuple[str, str, Callable[[int, Basis], StageEstimate
 
 
 def _batch_size(config: dict[str, Any]) -> int:
-    return max(1, int(config.get("stage_1_batch_size") or 1))
+    return max(1, int(config.get("stage_1_batch_size") or DEFAULT_BATCH_SIZES[1]))
 
 
 def _cap(n: int, cap: Any) -> int:
