@@ -102,6 +102,13 @@ BENCHES = [
                   ">= 0.8 all at once and in batches of 20 and 50"),
            Target("ari_heldout", "Clustering ARI, held-out labelled set (other topics, not tuned on)",
                   ">= 0.8 all at once and in batches of 20 and 50"))),
+    Bench("estimate_accuracy", "The estimate shown before a run against the credits the run then uses (offline "
+                               "provider, each run to completion in the engine's own loop): the demo site and a "
+                               "freshly imported set, each a first run and a second run of new keywords. "
+                               "Target: within ±20% in every case.",
+          ("bench/estimate_accuracy.py",), ("bench/estimate_accuracy.py",),
+          (Target("estimate_error", "Estimate before a run vs credits the run used, per case",
+                  "within ±20% in every case"),)),
 ]
 
 

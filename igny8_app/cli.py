@@ -335,6 +335,20 @@ def run_status(run_id: RunIdArg, as_json: JsonOpt = False) -> None:
     _run_action("status", run_id, as_json)
 
 
+@run_app.command("estimate")
+def run_estimate(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
+    """The credits a run started now would use, per stage and in total."""
+    from igny8_app.db import read_session
+    from igny8_app.services.automation import control, estimate
+
+    try:
+        with read_session() as s:
+            data = estimate.summary(control.estimate(session=s, site_id=site))
+    except DomainError as exc:
+        _fail(exc, as_json)
+    _out(data, as_json, estimate.summary_text(data))
+
+
 @run_app.command("retry-failed")
 def run_retry_failed(site: Annotated[int, typer.Option(help="Site id.")], as_json: JsonOpt = False) -> None:
     """Put a site's failed items back in their queues."""

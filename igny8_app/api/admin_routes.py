@@ -28,6 +28,7 @@ from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import CostUnit, InvoiceStatus, OperationType, PaymentStatus
 from igny8_app.domain.errors import Forbidden, NotFound, ValidationError
 from igny8_app.services.accounts import access as accounts
+from igny8_app.services.automation import estimate as run_estimate
 from igny8_app.services.billing import admin as admin_billing
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.billing import invoices
@@ -70,7 +71,7 @@ def _credit_costs(c: Call) -> Any:
     with read_session() as s:
         costs = [{**_cost_row(x), "display_name": x.display_name} for x in billing.list_cost_configs(session=s)]
         return {"results": costs, "audit": admin_billing.cost_audit(session=s),
-                "typical_run": admin_billing.typical_run_cost(admin_billing.current_rules(session=s))}
+                "typical_run": run_estimate.typical_run_cost(s)}
 
 
 def _update_cost(c: Call) -> Any:

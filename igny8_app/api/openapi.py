@@ -34,8 +34,10 @@ _RUN_STATUS = {"type": "string", "enum": [s.value for s in RunStatus]}
 _PAUSE_REASON = {"type": "string", "enum": [*(r.value for r in PauseReason), None], "nullable": True}
 
 
-def _obj(props: dict[str, Any], *, required: bool = True, nullable: bool = False, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": props, **extra}
+def _obj(props: dict[str, Any], *, required: bool = True, nullable: bool = False,
+         extra_props: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """``extra_props``: documented properties a response may leave out."""
+    schema: dict[str, Any] = {"type": "object", "properties": {**props, **(extra_props or {})}, **extra}
     if required:
         schema["required"] = list(props)
     if nullable:
@@ -103,6 +105,8 @@ SCHEMAS: dict[str, Any] = {
         "stage_name": _STR, "total_items": _INT, "processed_items": _INT, "failed_items": _INT,
         "remaining_count": _INT, "percentage": {"type": "integer", "minimum": 0, "maximum": 100},
         "current_item": _NSTR, "up_next": {"type": "array", "items": _STR}, "credits_used": _INT,
+        "estimate_total": {"type": "integer", "nullable": True, "description": "The estimate made at the start."},
+        "estimate_remaining": {"type": "integer", "description": "Credits still to go, from the run's own figures."},
         "started_at": _TIME, "completed_at": _NTIME, "duration_seconds": _INT, "error": _NSTR,
         "result": {"type": "string", "nullable": True, "description": "'cap_reached' when the credit cap ended it."},
         "skip_reason": _NSTR,
@@ -132,7 +136,8 @@ SCHEMAS: dict[str, Any] = {
         "items": {"type": "object", "additionalProperties": _INT},
         "required_to_start": {"type": "integer", "description": "Balance needed to start: 1.2 × total, rounded up."},
         "balance": _INT,
-    }),
+    }, extra_props={"basis": {"type": "string", "description": "What the estimate went on: the site's completed "
+                                                                  "runs or the stages' parameters, and a clustering dry run."}}),
     "PipelineOverview": _obj({
         "site_id": _INT,
         "stages": {"type": "array", "items": _obj({

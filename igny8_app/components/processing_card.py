@@ -215,6 +215,8 @@ def processing_card(state: Any) -> rx.Component:
                     data_running=rx.cond(status == RUNNING, "true", "false"))),
                 _metric("Credits used", rx.text(run["credits_used"].to_string(), size="5", weight="bold",
                                                 id="credits-used")),
+                _metric("Still to go", rx.text("about ", run["estimate_remaining"].to_string(), " credits", size="3",
+                                               weight="medium", id="estimate-remaining")),
                 _metric("Stage", rx.text(stage.to_string(), " of ", count.to_string(), size="3", weight="medium")),
                 _metric("Status", _status_badge(status)),
                 rx.text(run["run_id"].to(str), size="1", color_scheme="gray", font_family="monospace", id="card-run-id"),

@@ -52,3 +52,29 @@ def credits_for(rule: CostRule, usage: Usage) -> int:
         per_credit = rule.tokens_per_credit or 1000
         credits = math.ceil(usage.tokens / per_credit) if usage.tokens else 0
     return max(int(credits), rule.min_credits)
+
+
+@dataclass(frozen=True)
+class StageEstimate:
+    """What a stage is expected to do: its provider calls as ``(usage of one call, how many)``
+    pairs, and ``outputs``, the items it hands to the next stage."""
+
+    outputs: int
+    calls: tuple[tuple[Usage, int], ...] = ()
+
+    def credits(self, rule: CostRule) -> int:
+        return sum(credits_for(rule, usage) * n for usage, n in self.calls if n > 0)
+
+    @property
+    def call_count(self) -> int:
+        return sum(n for _, n in self.calls)
+
+
+def spread(total: int, parts: int) -> tuple[tuple[int, int], ...]:
+    """``total`` shared over ``parts`` as evenly as whole numbers allow, as ``(value, how many)``
+    pairs: ``spread(38, 14) == ((3, 10), (2, 4))``."""
+    if parts <= 0:
+        return ()
+    total = max(0, total)
+    low, extra = divmod(total, parts)
+    return tuple((v, n) for v, n in ((low + 1, extra), (low, parts - extra)) if n > 0)

@@ -17,6 +17,7 @@ from igny8_app.domain.enums import CostUnit, PaymentMethod
 from igny8_app.domain.errors import DomainError, Forbidden, NotFound
 from igny8_app.models import Account
 from igny8_app.pages.billing import fmt_int
+from igny8_app.services.automation import estimate as run_estimate
 from igny8_app.services.billing import admin as admin_billing
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.billing import invoices
@@ -105,7 +106,7 @@ class AdminState(SessionState):
                                                 if r.unit == "per_1k_tokens" else "")}
                               for r in rows]
                 self.audit = admin_billing.cost_audit(session=ctx.session)
-                typical = admin_billing.typical_run_cost(admin_billing.current_rules(session=ctx.session))
+                typical = run_estimate.typical_run_cost(ctx.session)
                 self.typical_total = typical["total"]
                 i = typical["items"]
                 self.typical_items = " · ".join(fmt_int(i[k]) for k in ("clusters", "ideas", "content", "images"))
@@ -157,9 +158,10 @@ class AdminState(SessionState):
     def refresh_preview(self):
         try:
             with self._admin() as ctx:
-                p = admin_billing.preview_with(session=ctx.session, operation_type=self.e_op, credits_cost=self.e_cost,
-                                               unit=self.e_unit, is_active=self.e_active,
-                                               tokens_per_credit=self.e_tokens, min_credits=self.e_min)
+                rules = admin_billing.proposed_rules(session=ctx.session, operation_type=self.e_op,
+                                                     credits_cost=self.e_cost, unit=self.e_unit, is_active=self.e_active,
+                                                     tokens_per_credit=self.e_tokens, min_credits=self.e_min)
+                p = run_estimate.price_preview(session=ctx.session, proposed=rules)
         except DomainError as exc:
             self.preview = {"error": exc.message}
             return

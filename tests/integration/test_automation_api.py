@@ -325,3 +325,18 @@ def test_retry_failed_puts_failed_items_back(world: World) -> None:
         other = s.execute(sa.select(sa.func.count()).select_from(Keyword)
                           .where(Keyword.site_id == world.other_site_id, Keyword.status == "failed")).scalar_one()
     assert other == 10
+
+
+def test_estimate_shows_the_same_figures_as_the_command_line_and_the_run_keeps_them(world: World) -> None:
+    from igny8_app.services.automation import control as automation
+    from igny8_app.services.automation import estimate as run_estimate
+
+    est = world.get("estimate", "viewer").json()
+    with dbmod.read_session() as s:
+        assert run_estimate.summary(est) == run_estimate.summary(
+            automation.estimate(session=s, site_id=world.site_id))
+    assert est["stages"]["3"] == 0 and est["basis"].startswith("stage parameters")
+    state = world.post("run_now", "editor").json()
+    assert state["estimate_total"] == est["total"] and state["estimate_remaining"] == est["total"]
+    # while the run is active the page and the API show that run's own estimate: no new dry run
+    assert world.get("estimate", "viewer").json()["total"] == est["total"]

@@ -125,3 +125,21 @@ def test_retry_failed(site_id: int) -> None:
     assert {tuple(r) for r in rows} == {("new", 0, None)}
     r = cli("run", "retry-failed", "--site", str(site_id))
     assert r.returncode == 0 and r.stdout.startswith("Requeued 0 failed item(s)")
+
+
+def test_estimate_prints_total_stages_and_items(site_id: int) -> None:
+    from igny8_app.services.automation import control
+
+    est = ok_json("run", "estimate", "--site", str(site_id))
+    assert list(est) == ["total", "stages", "items"]
+    with dbmod.read_session() as s:
+        same = control.estimate(session=s, site_id=site_id)
+    assert est == {"total": same["total"], "stages": same["stages"], "items": same["items"]}
+    assert est["items"]["keywords"] == 8 and est["total"] == sum(est["stages"].values()) > 0
+    text = cli("run", "estimate", "--site", str(site_id))
+    assert text.returncode == 0 and f"About {est['total']:,} credits" in text.stdout
+    assert "Site not found" in refused("run", "estimate", "--site", "999999", code="not_found")
+    # status keeps credits_used beside the run's estimate
+    run_id = ok_json("run", "start", "--site", str(site_id))["run_id"]
+    state = ok_json("run", "status", run_id)
+    assert state["credits_used"] == 0 and state["estimate_total"] == est["total"]

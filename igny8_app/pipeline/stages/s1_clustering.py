@@ -29,6 +29,11 @@ from igny8_app.models import Cluster, Keyword, utcnow
 from igny8_app.pipeline.stages.base import (FAILED, Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem,
                                             mark_done, next_rows, short_hash)
 
+
+from igny8_app.domain.costs import StageEstimate, Usage
+from igny8_app.models.automation import DEFAULT_BATCH_SIZES
+from igny8_app.pipeline.stages.forecast import Basis
+
 MIN_NEW_KEYWORDS = 5
 NAME_MAX = 255
 
@@ -142,6 +147,42 @@ def run(data: ClusteringInput, provider: AIProvider) -> ProviderResult[list[Clus
     out += [ClusterOut(name=c.name, description=c.description, keyword_ids=c.keyword_ids, volume=c.volume)
             for c in res.new_clusters]
     return ProviderResult(out, res.usage)
+
+
+# --- estimate -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DryRun:
+    """What clustering the keywords would make, worked out by the offline clusterer: the sizes of
+    the new clusters, and how many keywords would join the site's existing clusters instead."""
+
+    new_cluster_sizes: tuple[int, ...]
+    joined: int
+
+    @property
+    def keywords_in_new_clusters(self) -> int:
+        return sum(self.new_cluster_sizes)
+
+
+def dry_run(keywords: Sequence[KeywordIn], existing: Sequence[ClusterRef], provider: AIProvider) -> DryRun:
+    """Cluster ``keywords`` with ``provider`` (the offline clusterer), writing and charging nothing:
+    for estimates only. All in one call, not in the engine's batches: 240 keywords take 0.1 s
+    instead of 1 s and come out within a cluster or two of the batched result."""
+    if not keywords:
+        return DryRun((), 0)
+    res = _cluster(list(keywords), list(existing), provider, ())
+    return DryRun(tuple(len(c.keyword_ids) for c in res.new_clusters), sum(len(j.keyword_ids) for j in res.joins))
+
+
+def estimate(keywords: int, *, batch_size: int, new_clusters: int) -> StageEstimate:
+    """Stage 1 over ``keywords`` new keywords: one request per batch of ``batch_size``, nothing
+    below MIN_NEW_KEYWORDS (the stage is skipped). ``new_clusters``: the clusters it makes."""
+    if keywords <= 0 or skip_reason(keywords) is not None:
+        return StageEstimate(0)
+    size = max(1, batch_size)
+    full, last = divmod(keywords, size)
+    calls = ((Usage(requests=1, items=size), full), (Usage(requests=1, items=last), 1 if last else 0))
+    return StageEstimate(new_clusters, tuple(c for c in calls if c[1]))
 
 
 def _validate(keywords: list[KeywordIn], existing: list[ClusterRef], clusters: list[ClusterOut]
@@ -269,9 +310,16 @@ def engine_skip_reason(total: int) -> str | None:
             else "No new keywords to cluster.")
 
 
+def estimate_in_run(n: int, b: Basis) -> StageEstimate:
+    """The registry's hook: ``n`` keywords, in the run's batch size, make the basis's new clusters."""
+    batch = max(1, int(b.config.get("stage_1_batch_size") or DEFAULT_BATCH_SIZES[1]))
+    return estimate(n, batch_size=batch, new_clusters=b.new_clusters)
+
+
 STAGE = Stage(
     number=NUMBER, name="clustering", title="Keywords → Clusters", icon="git-merge", unit="keyword", queue=QUEUE,
     operation_type=OperationType.CLUSTERING, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
     apply=apply, batch_key="stage_1_batch_size", cap_key="max_keywords_per_run", batched=True,
     skip_reason=engine_skip_reason,
+    estimate=estimate_in_run,
 )

@@ -8,7 +8,7 @@ database has one idea per (cluster, position), so a repeated write is refused)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from sqlmodel import Session, select
 
@@ -19,6 +19,11 @@ from igny8_app.models import Cluster, ContentIdea, Keyword
 from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
                                             next_rows)
 from igny8_app.pipeline.stages.s1_clustering import KEYWORDS_PER_CLUSTER_REF
+
+
+from igny8_app.domain.costs import StageEstimate, Usage, spread
+from igny8_app.domain.enums import ContentType
+from igny8_app.pipeline.stages.forecast import SIZE_BUCKETS, Basis
 
 MAX_IDEAS_PER_CLUSTER = 3
 MAX_IDEAS = MAX_IDEAS_PER_CLUSTER
@@ -122,8 +127,42 @@ def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext)
     return Applied(1, result.usage, STAGE.operation, "cluster", cluster_id)
 
 
+# --- estimate -----------------------------------------------------------------------------------
+
+#: The ideas prompt (ai/prompts/ideas.md) asks for an estimated_word_count in this range. With no
+#: completed run to learn from, an article is expected at its top: the estimate may come out high
+#: (the 1.2 x start rule then asks for a little more than needed), never low.
+ASKED_WORDS = (600, 2500)
+FIRST_RUN_WORDS = ASKED_WORDS[1]
+
+
+def estimate(cluster_sizes: Sequence[int], *, ideas_by_size: Mapping[int, float] | None = None,
+             buckets: int = 10, max_ideas: int = MAX_IDEAS_PER_CLUSTER) -> StageEstimate:
+    """Stage 2 over clusters of these sizes (keywords each): one call per cluster. A cluster gets
+    the ideas clusters of its size got in the site's completed runs (``ideas_by_size``, sizes of
+    ``buckets`` or more together); a size never seen, the stage's own limit: up to ``max_ideas``,
+    and no more ideas than the cluster has keywords."""
+    cap = max(1, min(max_ideas, MAX_IDEAS_PER_CLUSTER))
+    known = ideas_by_size or {}
+    expected = 0.0
+    for size in cluster_sizes:
+        seen = known.get(min(max(size, 1), buckets))
+        expected += min(cap, max(1.0, seen)) if seen is not None else max(1, min(cap, size))
+    clusters = len(cluster_sizes)
+    calls = spread(round(expected), clusters)
+    return StageEstimate(sum(v * n for v, n in calls), tuple((Usage(requests=1, items=v), n) for v, n in calls))
+
+
+def estimate_in_run(n: int, b: Basis) -> StageEstimate:
+    """The registry's hook: ``n`` clusters of the basis's sizes (unknown ones at the largest)."""
+    known = b.cluster_sizes[:n]
+    sizes = known + (MAX_IDEAS_PER_CLUSTER,) * (n - len(known))
+    return estimate(sizes, ideas_by_size=b.averages.ideas_by_size, buckets=SIZE_BUCKETS)
+
+
 STAGE = Stage(
     number=NUMBER, name="ideas", title="Clusters → Ideas", icon="lightbulb", unit="cluster", queue=QUEUE,
     operation_type=OperationType.IDEAS, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
     apply=apply, batch_key="stage_2_batch_size", cap_key="max_clusters_per_run",
+    estimate=estimate_in_run,
 )

@@ -9,11 +9,12 @@ from typing import Any
 from sqlmodel import Session
 
 from igny8_app.ai.base import ProviderResult
-from igny8_app.domain.costs import Usage
+from igny8_app.domain.costs import StageEstimate, Usage
 from igny8_app.domain.enums import ContentType
 from igny8_app.models import ContentIdea, Task
 from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
                                             next_rows)
+from igny8_app.pipeline.stages.forecast import Basis
 
 DEFAULT_WORD_COUNT = 1000
 MIN_WORDS, MAX_WORDS = 300, 5000
@@ -95,8 +96,19 @@ def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext)
     return Applied(1, None, None, "idea", idea.id)
 
 
+def estimate(ideas: int) -> StageEstimate:
+    """Stage 3: one task per idea, local (no provider call, no credits)."""
+    return StageEstimate(max(0, ideas))
+
+
+def estimate_in_run(n: int, b: Basis) -> StageEstimate:
+    """The registry's hook."""
+    return estimate(n)
+
+
 STAGE = Stage(
     number=NUMBER, name="tasks", title="Ideas → Tasks", icon="list-checks", unit="idea", queue=QUEUE,
     operation_type=None, fetch=fetch, compute=lambda item, provider: run(item.data), apply=apply,
     batch_key="stage_3_batch_size", cap_key="max_ideas_per_run",
+    estimate=estimate_in_run,
 )

@@ -22,6 +22,11 @@ from igny8_app.models import Cluster, Content, ContentIdea, Task, utcnow
 from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
                                             next_rows)
 
+
+from igny8_app.domain.costs import StageEstimate, Usage, spread
+from igny8_app.pipeline.stages.forecast import Basis
+from igny8_app.pipeline.stages.s2_ideas import FIRST_RUN_WORDS
+
 TITLE_MAX = 255
 
 
@@ -113,8 +118,22 @@ def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext)
     return Applied(1, result.usage, STAGE.operation, "task", item.ids[0])
 
 
+def estimate(tasks: int, *, words_per_article: float) -> StageEstimate:
+    """Stage 4: one article per task, charged by the words delivered (``words_per_article`` on
+    average: the site's completed runs, else the length the ideas are asked for)."""
+    tasks = max(0, tasks)
+    calls = spread(round(tasks * max(0.0, words_per_article)), tasks)
+    return StageEstimate(tasks, tuple((Usage(requests=1, items=1, words=w), n) for w, n in calls))
+
+
+def estimate_in_run(n: int, b: Basis) -> StageEstimate:
+    """The registry's hook: the site's words per article, or on a first run the length asked for."""
+    return estimate(n, words_per_article=b.averages.words_per_article or FIRST_RUN_WORDS)
+
+
 STAGE = Stage(
     number=NUMBER, name="content", title="Tasks → Content", icon="file-text", unit="task", queue=QUEUE,
     operation_type=OperationType.CONTENT, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
     apply=apply, batch_key="stage_4_batch_size", cap_key="max_tasks_per_run",
+    estimate=estimate_in_run,
 )

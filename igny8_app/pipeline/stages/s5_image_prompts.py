@@ -19,6 +19,11 @@ from igny8_app.models import Content, Image
 from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunConfig, Stage, WorkItem, mark_done,
                                             next_rows)
 
+
+from igny8_app.domain.costs import StageEstimate, Usage, spread
+from igny8_app.domain.enums import ImageType
+from igny8_app.pipeline.stages.forecast import Basis
+
 MAX_IN_ARTICLE = 10
 PROMPT_MAX = 4000
 
@@ -87,10 +92,28 @@ def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext)
     return Applied(1, result.usage, STAGE.operation, "content", item.ids[0])
 
 
+def estimate(contents: int, *, in_article: int, images_per_article: float | None = None) -> StageEstimate:
+    """Stage 5: one call per article, one featured and ``in_article`` in-article prompts each;
+    fewer when the site's completed runs made fewer images per article."""
+    contents = max(0, contents)
+    per = 1 + max(0, min(in_article, MAX_IN_ARTICLE))
+    if images_per_article is not None:
+        per = min(float(per), max(1.0, images_per_article))
+    calls = spread(round(contents * per), contents)
+    return StageEstimate(sum(v * n for v, n in calls), tuple((Usage(requests=1, items=v), n) for v, n in calls))
+
+
+def estimate_in_run(n: int, b: Basis) -> StageEstimate:
+    """The registry's hook: the run's in-article images, or the site's images per article."""
+    return estimate(n, in_article=int(b.config.get("in_article_images") or 0),
+                    images_per_article=b.averages.images_per_article)
+
+
 STAGE = Stage(
     number=NUMBER, name="image_prompts", title="Content → Image prompts", icon="message-square-text",
     unit="content", queue=QUEUE, operation_type=OperationType.IMAGE_PROMPTS, fetch=fetch,
     compute=lambda item, provider: run(item.data, provider, in_article=item.extra["in_article"]), apply=apply,
     batch_key="stage_5_batch_size", cap_key="max_content_per_run",
     short="Content → Prompts",
+    estimate=estimate_in_run,
 )

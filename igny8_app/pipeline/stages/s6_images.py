@@ -24,6 +24,10 @@ from igny8_app.pipeline.stages.base import (Applied, ApplyContext, Queue, RunCon
                                             next_rows)
 from igny8_app.settings import get_settings
 
+
+from igny8_app.domain.costs import StageEstimate, Usage
+from igny8_app.pipeline.stages.forecast import Basis
+
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
@@ -124,9 +128,21 @@ def apply(s: Session, item: WorkItem, result: ProviderResult, ctx: ApplyContext)
     return Applied(1, result.usage, STAGE.operation, "image", item.ids[0])
 
 
+def estimate(prompts: int) -> StageEstimate:
+    """Stage 6: one image per prompt."""
+    prompts = max(0, prompts)
+    return StageEstimate(prompts, ((Usage(requests=1, items=1, images=1), prompts),) if prompts else ())
+
+
+def estimate_in_run(n: int, b: Basis) -> StageEstimate:
+    """The registry's hook."""
+    return estimate(n)
+
+
 STAGE = Stage(
     number=NUMBER, name="images", title="Image prompts → Images", icon="image", unit="image", queue=QUEUE,
     operation_type=OperationType.IMAGES, fetch=fetch, compute=lambda item, provider: run(item.data, provider),
     apply=apply, after_compute=save_media, batch_key="stage_6_batch_size", cap_key="max_images_per_run",
     short="Prompts → Images",
+    estimate=estimate_in_run,
 )

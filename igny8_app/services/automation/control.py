@@ -24,7 +24,7 @@ from igny8_app.models import Account, AutomationConfig, AutomationRun, RunEvent,
 from igny8_app.pipeline import stages as registry
 from igny8_app.pipeline.stages.base import FAILED
 from igny8_app.services.automation import events as run_events
-from igny8_app.services.automation.estimate import estimate_for_site
+from igny8_app.services.automation.estimate import estimate_for_site, remaining
 from igny8_app.services.automation.overview import pipeline_overview
 from igny8_app.services.automation.transitions import release_lock, transition  # noqa: F401 (release_lock: re-exported)
 from igny8_app.settings import get_settings
@@ -70,13 +70,15 @@ def required_to_start(estimate_total: int) -> int:
     return math.ceil(estimate_total * CREDIT_SAFETY_FACTOR)
 
 
-def estimate(*, session: Session, site_id: int) -> dict[str, Any]:
-    """The site's run estimate (per stage and total), what starting requires, and the balance."""
+def estimate(*, session: Session, site_id: int, active: AutomationRun | None = None) -> dict[str, Any]:
+    """The site's run estimate (per stage and total), what starting requires, and the balance.
+    With the site's ``active`` run: that run's own estimate, made when it started (no dry run)."""
     site = session.get(Site, site_id)
     if site is None:
         raise NotFound("Site not found.")
     cfg = session.exec(select(AutomationConfig).where(AutomationConfig.site_id == site_id)).one_or_none()
-    est = estimate_for_site(session=session, site_id=site_id, config=config_snapshot(cfg))
+    est = ((active.stage_results or {}).get("estimate") if active is not None else None) or \
+        estimate_for_site(session=session, site_id=site_id, config=config_snapshot(cfg))
     return {**est, "required_to_start": required_to_start(est["total"]),
             "balance": session.get(Account, site.account_id).credits}
 
@@ -292,6 +294,8 @@ def processing_state(*, session: Session, run: AutomationRun) -> dict[str, Any]:
         "current_item": titles[0] if titles else None,
         "up_next": titles[1:4],
         "credits_used": run.total_credits_used,
+        "estimate_total": ((run.stage_results or {}).get("estimate") or {}).get("total"),
+        "estimate_remaining": remaining(run, stages),  # credits still to go, from the run's own figures
         "started_at": run.started_at.isoformat(),
         "completed_at": run.completed_at.isoformat() if run.completed_at else None,
         "duration_seconds": duration_seconds(run),
@@ -348,8 +352,9 @@ def site_dashboard(*, session: Session, site_id: int) -> dict[str, Any]:
     current (or last) run's processing state, history, the run's activity tail and the estimate.
     The caller has authorised the site; the result is the same for every user who may read it,
     so one computation can serve every open page of the site."""
-    run = current_run(session=session, site_id=site_id) or last_run(session=session, site_id=site_id)
-    est = estimate(session=session, site_id=site_id)
+    active = current_run(session=session, site_id=site_id)
+    run = active or last_run(session=session, site_id=site_id)
+    est = estimate(session=session, site_id=site_id, active=active)
     return {"stages": pipeline_overview(session=session, site_id=site_id),
             "run": processing_state(session=session, run=run) if run else {},
             "history": history(session=session, site_id=site_id),

@@ -336,7 +336,9 @@ def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:
 def _complete(s: Session, run: AutomationRun) -> str:
     run.status, run.completed_at, run.lease_owner = RunStatus.COMPLETED.value, utcnow(), None
     release_lock(s, run)
-    run_events.record(s, run, f"Run completed: {run.total_credits_used} credits used.", kind="run_complete")
+    estimated = ((run.stage_results or {}).get("estimate") or {}).get("total")
+    run_events.record(s, run, f"Run completed: {run.total_credits_used} credits used"
+                      + (f" (estimated {estimated})." if estimated is not None else "."), kind="run_complete")
     s.add(run)
     s.flush()
     run_events.publish(s, run, processing_state(session=s, run=run))

@@ -1,9 +1,9 @@
-"""Platform admin use cases: credit costs (with an audit trail and a run-cost preview), accounts
+"""Platform admin use cases: credit costs (with an audit trail; the run-cost preview is in
+services.automation.estimate), accounts
 overview, credit adjustments, and credit packages. Every function checks the acting superuser."""
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from igny8_app.domain import invoices as rules
-from igny8_app.domain.costs import CostRule, Usage, credits_for
+from igny8_app.domain.costs import CostRule
 from igny8_app.domain.enums import CostUnit, TransactionType
 from igny8_app.domain.errors import Conflict, NotFound, ValidationError
 from igny8_app.models import (
@@ -26,15 +26,11 @@ from igny8_app.models import (
     utcnow,
 )
 from igny8_app.services.billing import ledger as billing
-from igny8_app.services.automation import estimate
 from igny8_app.services.billing.payments import require_superuser
 from igny8_app.services.billing.usage import month_start
 
 MAX_COST = 10_000
 MAX_ADJUST = 10_000_000
-PREVIEW_KEYWORDS = 100
-PREVIEW_BATCH = 20  # stage 1 batch size of a default run
-PREVIEW_IN_ARTICLE_IMAGES = 1
 
 
 _WHOLE = re.compile("-?[0-9]{1,15}")  # ASCII digits: isdigit() also takes '²', which int() refuses
@@ -59,7 +55,7 @@ def _cost_snapshot(c: CreditCostConfig) -> dict[str, Any]:
 
 
 MAX_TOKENS_PER_CREDIT = 1_000_000
-_KEEP: Any = object()  # update_cost/preview_with: leave this field as it is
+_KEEP: Any = object()  # update_cost/proposed_rules: leave this field as it is
 
 
 def _tokens_per_credit(raw: Any) -> int | None:
@@ -131,34 +127,15 @@ def cost_audit(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
     return out
 
 
-def typical_run_cost(rules_by_op: dict[str, CostRule], *, keywords: int = PREVIEW_KEYWORDS) -> dict[str, Any]:
-    """What a run over ``keywords`` new keywords costs, with the averages of services/automation/estimate.py."""
-    batch = PREVIEW_BATCH
-    kw = keywords if keywords >= estimate.MIN_KEYWORDS_TO_CLUSTER else 0
-    clusters = math.ceil(kw / estimate.KEYWORDS_PER_CLUSTER)
-    ideas = clusters * estimate.IDEAS_PER_CLUSTER
-    content = ideas
-    images = content * (1 + PREVIEW_IN_ARTICLE_IMAGES)
-    r = rules_by_op
-    stages = {
-        "clustering": credits_for(r["clustering"], Usage(requests=1, items=batch)) * math.ceil(kw / batch),
-        "ideas": credits_for(r["ideas"], Usage(items=estimate.IDEAS_PER_CLUSTER)) * clusters,
-        "content": credits_for(r["content"], Usage(words=estimate.AVERAGE_WORDS)) * content,
-        "image_prompts": credits_for(r["image_prompts"], Usage(items=1 + PREVIEW_IN_ARTICLE_IMAGES)) * content,
-        "images": credits_for(r["images"], Usage(images=1)) * images,
-    }
-    return {"keywords": kw, "stages": stages, "total": sum(stages.values()),
-            "items": {"clusters": clusters, "ideas": ideas, "content": content, "images": images}}
-
-
 def current_rules(*, session: Session) -> dict[str, CostRule]:
     return {c.operation_type: CostRule(c.credits_cost, c.unit, c.tokens_per_credit, c.min_credits, c.is_active)
             for c in billing.list_cost_configs(session=session)}
 
 
-def preview_with(*, session: Session, operation_type: str, credits_cost: Any, unit: str, is_active: bool,
-                 tokens_per_credit: Any = _KEEP, min_credits: Any = _KEEP) -> dict[str, Any]:
-    """The typical run's cost now, and with one operation's proposed price (nothing is saved)."""
+def proposed_rules(*, session: Session, operation_type: str, credits_cost: Any, unit: str, is_active: bool,
+                   tokens_per_credit: Any = _KEEP, min_credits: Any = _KEEP) -> dict[str, CostRule]:
+    """The prices now with one operation's proposed price, checked (nothing is saved); the price
+    preview (``services.automation.estimate.price_preview``) prices a typical run with them."""
     now = current_rules(session=session)
     if operation_type not in now:
         raise NotFound(f"No cost is configured for '{operation_type}'.")
@@ -168,8 +145,7 @@ def preview_with(*, session: Session, operation_type: str, credits_cost: Any, un
     except ValueError:
         raise ValidationError(f"Unknown unit '{unit}'.") from None
     tokens, minimum = _rule_fields(now[operation_type], tokens_per_credit, min_credits)
-    proposed = {**now, operation_type: CostRule(cost, unit, tokens, minimum, bool(is_active))}
-    return {"current": typical_run_cost(now), "proposed": typical_run_cost(proposed)}
+    return {**now, operation_type: CostRule(cost, unit, tokens, minimum, bool(is_active))}
 
 
 # --- accounts -----------------------------------------------------------------------------------
