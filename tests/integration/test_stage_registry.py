@@ -123,6 +123,12 @@ def test_registered_stages_7_and_8_run_and_show_everywhere(world) -> None:
             schema[f"{A}/{name}"][method].validate_response(r)
             return r.json()
 
+        # the estimate chains through the new stages too: no hook, no credits, their items counted
+        est = call("GET", "estimate")
+        assert sorted(est["stages"], key=int) == ["1", "2", "3", "4", "5", "6", "7", "8"]
+        assert est["stages"]["7"] == est["stages"]["8"] == 0
+        assert est["items"]["test stage 7 items"] >= 3 and est["items"]["test stage 8 items"] >= 3
+
         # a review gate after stage 7 is a valid setting now that 7 is not the last stage
         call("PUT", "update_config", json={"review_after_stages": [7]})
         run_id = call("POST", "run_now", 201)["run_id"]
