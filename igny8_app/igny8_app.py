@@ -12,24 +12,25 @@ from igny8_app.api.media_routes import routes as media_routes
 from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
 from igny8_app.api.system_routes import routes as system_routes
-from igny8_app.pages import admin_views, billing_views
-from igny8_app.pages.ai_settings import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
-from igny8_app.pages.ai_settings_views import ai_settings_page
-from igny8_app.pages.admin import AdminState
+from igny8_app.pages.admin import views as admin_views
+from igny8_app.pages.billing import views as billing_views
+from igny8_app.pages.ai_settings.state import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
+from igny8_app.pages.ai_settings.views import ai_settings_page
+from igny8_app.pages.admin.state import AdminState
 from igny8_app.pages.automation import LiveRunState
 from igny8_app.pages.automation_views import automation_page
-from igny8_app.pages.billing import BillingState
-from igny8_app.pages.content import ContentState, content_page
-from igny8_app.pages.keywords import KeywordsState, keywords_page
-from igny8_app.pages.account import AccountState, account_page
-from igny8_app.pages.account_reset import ResetState, forgot_page, reset_page
-from igny8_app.pages.login import login_page
-from igny8_app.pages.notifications_page import NotificationsState, notifications_page
-from igny8_app.pages.sites_admin import SitesAdminState, sites_admin_page
-from igny8_app.pages.system import SystemState, system_page
-from igny8_app.pages.team import TeamState, team_page
-from igny8_app.pages.team_invite import InviteState, invite_page
-from igny8_app.pages.tokens import TokensState, tokens_page
+from igny8_app.pages.billing.state import BillingState
+from igny8_app.pages.content.state import ContentState, content_page
+from igny8_app.pages.keywords.state import KeywordsState, keywords_page
+from igny8_app.pages.account.state import AccountState, account_page
+from igny8_app.pages.password_reset.state import ResetState, forgot_page, reset_page
+from igny8_app.pages.login.state import login_page
+from igny8_app.pages.notifications.state import NotificationsState, notifications_page
+from igny8_app.pages.sites.state import SitesAdminState, sites_admin_page
+from igny8_app.pages.system.state import SystemState, system_page
+from igny8_app.pages.team.state import TeamState, team_page
+from igny8_app.pages.invite.state import InviteState, invite_page
+from igny8_app.pages.tokens.state import TokensState, tokens_page
 from igny8_app.state import SessionState
 
 api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,

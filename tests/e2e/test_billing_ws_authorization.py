@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from igny8_app.pages.admin import AdminState
-from igny8_app.pages.billing import BillingState
+from igny8_app.pages.admin.state import AdminState
+from igny8_app.pages.billing.state import BillingState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import page_frame
-from igny8_app.pages.ai_settings import DEFAULT_CHOICE, AISettingsState as S
+from igny8_app.pages.ai_settings.state import DEFAULT_CHOICE, AISettingsState as S
 from igny8_app.services.automation.ai_settings import MODEL_FIELDS, MODEL_LABELS
 
 SELECT_STYLE = {"width": "100%", "height": "32px", "padding": "0 8px", "borderRadius": "6px",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame, stat_card
-from igny8_app.pages.billing import OPERATIONS, BillingState as B
+from igny8_app.pages.billing.state import OPERATIONS, BillingState as B
 
 TABS = [("Overview", "/billing", "layout-dashboard"), ("Usage history", "/billing/usage", "list"),
         ("Invoices", "/billing/invoices", "receipt"), ("Payments", "/billing/payments", "wallet"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame, stat_card
-from igny8_app.pages.admin import UNITS, AdminState as A
-from igny8_app.pages.billing_views import card, status_badge
+from igny8_app.pages.admin.state import UNITS, AdminState as A
+from igny8_app.pages.billing.views import card, status_badge
 
 TABS = [("Credit costs", "/admin", "coins"), ("Accounts", "/admin/accounts", "building-2"),
         ("Payments", "/admin/payments", "badge-check"), ("Invoices", "/admin/invoices", "receipt"),

@@ -1,5 +1,5 @@
 """Billing for account owners and admins: state and handlers of the Billing pages (overview, usage
-history, invoices, payments, settings). The views are in billing_views.py.
+history, invoices, payments, settings). The views are in views.py.
 
 Every handler re-authorises on the server (``Permission.MANAGE`` on the active site's account) and
 takes the account from that check, never from the client.

@@ -1,5 +1,5 @@
 """Platform admin (superusers only): state and handlers for credit costs, accounts, payments
-awaiting approval, invoices across accounts, and credit packages. Views in admin_views.py.
+awaiting approval, invoices across accounts, and credit packages. Views in views.py.
 
 Every handler checks on the server that the session's user is an active superuser.
 """
@@ -16,7 +16,7 @@ from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import CostUnit, PaymentMethod
 from igny8_app.domain.errors import DomainError, Forbidden, NotFound
 from igny8_app.models import Account
-from igny8_app.pages.billing import fmt_int
+from igny8_app.pages.billing.state import fmt_int
 from igny8_app.services.billing import admin as admin_billing
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.billing import invoices
