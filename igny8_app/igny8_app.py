@@ -15,22 +15,32 @@ from igny8_app.api.system_routes import routes as system_routes
 from igny8_app.pages.admin import views as admin_views
 from igny8_app.pages.billing import views as billing_views
 from igny8_app.pages.ai_settings.state import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
-from igny8_app.pages.ai_settings.views import ai_settings_page
+from igny8_app.pages.ai_settings.view import ai_settings_page
 from igny8_app.pages.admin.state import AdminState
 from igny8_app.pages.automation import LiveRunState
 from igny8_app.pages.automation_views import automation_page
 from igny8_app.pages.billing.state import BillingState
-from igny8_app.pages.content.state import ContentState, content_page
-from igny8_app.pages.keywords.state import KeywordsState, keywords_page
-from igny8_app.pages.account.state import AccountState, account_page
-from igny8_app.pages.password_reset.state import ResetState, forgot_page, reset_page
-from igny8_app.pages.login.state import login_page
-from igny8_app.pages.notifications.state import NotificationsState, notifications_page
-from igny8_app.pages.sites.state import SitesAdminState, sites_admin_page
-from igny8_app.pages.system.state import SystemState, system_page
-from igny8_app.pages.team.state import TeamState, team_page
-from igny8_app.pages.invite.state import InviteState, invite_page
-from igny8_app.pages.tokens.state import TokensState, tokens_page
+from igny8_app.pages.content.state import ContentState
+from igny8_app.pages.content.view import content_page
+from igny8_app.pages.keywords.state import KeywordsState
+from igny8_app.pages.keywords.view import keywords_page
+from igny8_app.pages.account.state import AccountState
+from igny8_app.pages.account.view import account_page
+from igny8_app.pages.password_reset.state import ResetState
+from igny8_app.pages.password_reset.view import forgot_page, reset_page
+from igny8_app.pages.login.view import login_page
+from igny8_app.pages.notifications.state import NotificationsState
+from igny8_app.pages.notifications.view import notifications_page
+from igny8_app.pages.sites.state import SitesAdminState
+from igny8_app.pages.sites.view import sites_admin_page
+from igny8_app.pages.system.state import SystemState
+from igny8_app.pages.system.view import system_page
+from igny8_app.pages.team.state import TeamState
+from igny8_app.pages.team.view import team_page
+from igny8_app.pages.invite.state import InviteState
+from igny8_app.pages.invite.view import invite_page
+from igny8_app.pages.tokens.state import TokensState
+from igny8_app.pages.tokens.view import tokens_page
 from igny8_app.state import SessionState
 
 api = Starlette(routes=[*auth_routes, *automation_routes, *openapi_routes, *billing_routes, *admin_routes,

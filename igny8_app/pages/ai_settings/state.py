@@ -1,5 +1,5 @@
 """AI settings for account owners and admins: the provider, its base URL, API key and models, a
-"Test connection" button, and the account's prompt overrides. The views are in views.py.
+"Test connection" button, and the account's prompt overrides. The layout is in view.py.
 
 Every handler re-authorises on the server (``Permission.MANAGE`` on the active site's account) and
 takes the account from that check, never from the client. The API key is write-only: the page only
