@@ -12,11 +12,14 @@ from igny8_app.api.media_routes import routes as media_routes
 from igny8_app.api.automation_routes import routes as automation_routes
 from igny8_app.api.openapi import routes as openapi_routes
 from igny8_app.api.system_routes import routes as system_routes
-from igny8_app.pages.admin import views as admin_views
-from igny8_app.pages.billing import views as billing_views
+from igny8_app.pages.admin import accounts as admin_accounts, costs as admin_costs, invoices as admin_invoices
+from igny8_app.pages.admin import packages as admin_packages, payments as admin_payments
+from igny8_app.pages.billing import invoices as billing_invoices, overview as billing_overview
+from igny8_app.pages.billing import payments as billing_payments, settings as billing_settings, usage as billing_usage
 from igny8_app.pages.ai_settings.state import ROUTE as AI_SETTINGS_ROUTE, AISettingsState
 from igny8_app.pages.ai_settings.view import ai_settings_page
-from igny8_app.pages.admin.state import AdminState
+from igny8_app.pages.admin.state import (AdminAccountsState, AdminCostsState, AdminInvoicesState, AdminPackagesState,
+                                         AdminPaymentsState)
 from igny8_app.pages.automation import LiveRunState
 from igny8_app.pages.automation_views import automation_page
 from igny8_app.pages.billing.state import BillingState
@@ -67,22 +70,22 @@ app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
 app.add_page(content_page, route="/content", title="Content · IGNY8",
              on_load=[SessionState.load_session, ContentState.load_content])
 for _view, _route, _title, _loader in [
-    (billing_views.billing_overview_page, "/billing", "Billing", BillingState.load_overview),
-    (billing_views.billing_usage_page, "/billing/usage", "Usage history", BillingState.load_usage),
-    (billing_views.billing_invoices_page, "/billing/invoices", "Invoices", BillingState.load_invoices),
-    (billing_views.billing_payments_page, "/billing/payments", "Payments", BillingState.load_payments),
-    (billing_views.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
+    (billing_overview.billing_overview_page, "/billing", "Billing", BillingState.load_overview),
+    (billing_usage.billing_usage_page, "/billing/usage", "Usage history", BillingState.load_usage),
+    (billing_invoices.billing_invoices_page, "/billing/invoices", "Invoices", BillingState.load_invoices),
+    (billing_payments.billing_payments_page, "/billing/payments", "Payments", BillingState.load_payments),
+    (billing_settings.billing_settings_page, "/billing/settings", "Billing settings", BillingState.load_settings),
     (team_page, "/team", "Team", TeamState.load_team),
     (ai_settings_page, AI_SETTINGS_ROUTE, "AI settings", AISettingsState.load_ai_settings),
     (tokens_page, "/tokens", "API tokens", TokensState.load_tokens),
     (account_page, "/account", "My account", AccountState.load_account),
     (notifications_page, "/notifications", "Notifications", NotificationsState.load_notifications),
     (sites_admin_page, "/sites", "Sites & sectors", SitesAdminState.load_sites),
-    (admin_views.admin_costs_page, "/admin", "Credit costs", AdminState.load_costs),
-    (admin_views.admin_accounts_page, "/admin/accounts", "Accounts", AdminState.load_accounts),
-    (admin_views.admin_payments_page, "/admin/payments", "Payment approvals", AdminState.load_payments),
-    (admin_views.admin_invoices_page, "/admin/invoices", "All invoices", AdminState.load_invoices),
-    (admin_views.admin_packages_page, "/admin/packages", "Credit packages", AdminState.load_packages),
+    (admin_costs.admin_costs_page, "/admin", "Credit costs", AdminCostsState.load_costs),
+    (admin_accounts.admin_accounts_page, "/admin/accounts", "Accounts", AdminAccountsState.load_accounts),
+    (admin_payments.admin_payments_page, "/admin/payments", "Payment approvals", AdminPaymentsState.load_payments),
+    (admin_invoices.admin_invoices_page, "/admin/invoices", "All invoices", AdminInvoicesState.load_invoices),
+    (admin_packages.admin_packages_page, "/admin/packages", "Credit packages", AdminPackagesState.load_packages),
     (system_page, "/admin/system", "System", SystemState.load_system),
 ]:
     app.add_page(_view, route=_route, title=f"{_title} · IGNY8", on_load=[SessionState.load_session, _loader])

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from igny8_app.components import hard_navigate
 from igny8_app.api.common import session_token_from_cookie_header
 from igny8_app.db import write_session
-from igny8_app.domain.errors import DomainError, Unauthenticated
+from igny8_app.domain.errors import DomainError, Forbidden, Unauthenticated
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.models import Account, Site, User
 from igny8_app.services.accounts import access as accounts
@@ -78,6 +78,14 @@ class SessionState(rx.State):
                                                            permission=permission)
                 role = access.role.value
             yield Ctx(session=s, user=user, site=site_row, role=role)
+
+    @contextmanager
+    def _superuser(self, what: str = "this page"):
+        """``_authorize`` for the platform admin pages: a logged-in, active superuser, else Forbidden."""
+        with self._authorize(site=False) as ctx:
+            if not ctx.user.is_superuser:
+                raise Forbidden(f"Only platform admins can see {what}.")
+            yield ctx
 
     def _fail(self, exc: DomainError):
         """Turn a refusal into what the user sees (and a redirect when logged out)."""

@@ -1,5 +1,6 @@
 """Platform admin (superusers only): state and handlers for credit costs, accounts, payments
-awaiting approval, invoices across accounts, and credit packages. Views in views.py.
+awaiting approval, invoices across accounts, and credit packages: one State a page on a shared
+AdminBaseState. The views are the other modules of this package.
 
 Every handler checks on the server that the session's user is an active superuser.
 """
@@ -7,16 +8,15 @@ Every handler checks on the server that the session's user is an active superuse
 from __future__ import annotations
 
 import secrets
-from contextlib import contextmanager
 from typing import Any
 
 import reflex as rx
 
+from igny8_app.components.format import count_label, fmt_int, last_page
 from igny8_app.domain import invoices as rules
 from igny8_app.domain.enums import CostUnit, PaymentMethod
-from igny8_app.domain.errors import DomainError, Forbidden, NotFound
+from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.models import Account
-from igny8_app.pages.billing.state import fmt_int
 from igny8_app.services.billing import admin as admin_billing
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.billing import invoices
@@ -29,11 +29,7 @@ MANUAL = (PaymentMethod.BANK_TRANSFER, PaymentMethod.MANUAL)  # card payments se
 
 
 def _pages(total: int) -> int:
-    return max(1, -(-total // PER_PAGE))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return last_page(total, PER_PAGE)
 
 
 def _clamp(page: int, delta: Any) -> int:
@@ -41,8 +37,23 @@ def _clamp(page: int, delta: Any) -> int:
     return max(1, page + max(-1_000_000, min(step, 1_000_000)))
 
 
-class AdminState(SessionState):
+class AdminBaseState(SessionState):
+    """What the five admin pages share: the superuser guard and the refusal they show."""
+
     admin_denied: str = ""
+
+    def _admin(self):
+        return self._superuser("this page")
+
+    def _refuse(self, exc: DomainError):
+        if exc.code in ("forbidden", "unauthenticated"):
+            self.admin_denied = exc.message
+        return self._fail(exc)
+
+
+class AdminCostsState(AdminBaseState):
+    """/admin: the credit cost of each operation, its audit trail and a typical run's price."""
+
     costs: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
     typical_total: int = 0
@@ -55,41 +66,6 @@ class AdminState(SessionState):
     e_tokens: str = ""  # tokens per credit (per_1k_tokens prices); "" = the default
     e_min: str = "0"
     preview: dict[str, Any] = {}
-    accounts: list[dict[str, Any]] = []
-    acc_page: int = 1
-    acc_total: int = 0
-    acc_search: str = ""
-    pend_page: int = 1
-    pend_total: int = 0
-    rev_page: int = 1
-    rev_total: int = 0
-    inv_page: int = 1
-    inv_total: int = 0
-    adj_open: bool = False
-    adj_account_id: int = 0
-    adj_account_name: str = ""
-    _adj_key: str = ""
-    pending: list[dict[str, Any]] = []
-    recent_payments: list[dict[str, Any]] = []
-    review_note: str = ""
-    all_invoices: list[dict[str, Any]] = []
-    packages: list[dict[str, Any]] = []
-    pkg_open: bool = False
-    pkg: dict[str, Any] = {}
-
-    @contextmanager
-    def _admin(self):
-        with self._authorize(site=False) as ctx:
-            if not ctx.user.is_superuser:
-                raise Forbidden("Only platform admins can see this page.")
-            yield ctx
-
-    def _refuse(self, exc: DomainError):
-        if exc.code in ("forbidden", "unauthenticated"):
-            self.admin_denied = exc.message
-        return self._fail(exc)
-
-    # --- credit costs -------------------------------------------------------------------------------
 
     @rx.event
     def load_costs(self):
@@ -122,7 +98,7 @@ class AdminState(SessionState):
         self.e_op, self.e_cost, self.e_unit, self.e_active = operation, str(row["cost"]), row["unit"], row["active"]
         self.e_tokens, self.e_min = row["tokens"], row["min"]
         self.edit_open = True
-        return AdminState.refresh_preview
+        return AdminCostsState.refresh_preview
 
     @rx.event
     def set_edit_open(self, value: bool):
@@ -131,27 +107,27 @@ class AdminState(SessionState):
     @rx.event
     def set_e_cost(self, value: str):
         self.e_cost = value
-        return AdminState.refresh_preview
+        return AdminCostsState.refresh_preview
 
     @rx.event
     def set_e_unit(self, value: str):
         self.e_unit = value if value in UNITS else self.e_unit
-        return AdminState.refresh_preview
+        return AdminCostsState.refresh_preview
 
     @rx.event
     def set_e_tokens(self, value: str):
         self.e_tokens = value
-        return AdminState.refresh_preview
+        return AdminCostsState.refresh_preview
 
     @rx.event
     def set_e_min(self, value: str):
         self.e_min = value
-        return AdminState.refresh_preview
+        return AdminCostsState.refresh_preview
 
     @rx.event
     def set_e_active(self, value: bool):
         self.e_active = bool(value)
-        return AdminState.refresh_preview
+        return AdminCostsState.refresh_preview
 
     @rx.event
     def refresh_preview(self):
@@ -178,13 +154,24 @@ class AdminState(SessionState):
             return self._refuse(exc)
         self.edit_open = False
         return [rx.toast.success(f"Cost of {self.e_op} saved; it applies to the next item charged."),
-                AdminState.load_costs]
-
-    # --- accounts -----------------------------------------------------------------------------------
+                AdminCostsState.load_costs]
 
     @rx.var
     def typical_total_label(self) -> str:
         return fmt_int(self.typical_total)
+
+
+class AdminAccountsState(AdminBaseState):
+    """/admin/accounts: every account with its balance, and manual credit adjustments."""
+
+    accounts: list[dict[str, Any]] = []
+    acc_page: int = 1
+    acc_total: int = 0
+    acc_search: str = ""
+    adj_open: bool = False
+    adj_account_id: int = 0
+    adj_account_name: str = ""
+    _adj_key: str = ""
 
     @rx.event
     def load_accounts(self):
@@ -208,16 +195,16 @@ class AdminState(SessionState):
     def search_accounts(self, form: dict[str, Any]):
         self.acc_search = str(form.get("search", "") or "").strip()[:100]
         self.acc_page = 1
-        return AdminState.load_accounts
+        return AdminAccountsState.load_accounts
 
     @rx.event
     def go_accounts(self, delta: int):
         self.acc_page = min(_clamp(self.acc_page, delta), _pages(self.acc_total))
-        return AdminState.load_accounts
+        return AdminAccountsState.load_accounts
 
     @rx.var
     def acc_pager(self) -> str:
-        return f"Page {self.acc_page:,} of {_pages(self.acc_total):,} · {_count(self.acc_total, 'account')}"
+        return f"Page {self.acc_page:,} of {_pages(self.acc_total):,} · {count_label(self.acc_total, 'account')}"
 
     @rx.var
     def acc_last(self) -> bool:
@@ -252,9 +239,19 @@ class AdminState(SessionState):
             return self._refuse(exc)
         self.adj_open = False
         return [rx.toast.success(f"Adjusted by {r['amount']:+,}; balance now {r['balance_after']:,}."),
-                AdminState.load_accounts]
+                AdminAccountsState.load_accounts]
 
-    # --- payments -----------------------------------------------------------------------------------
+
+class AdminPaymentsState(AdminBaseState):
+    """/admin/payments: manual payments awaiting approval, and the ones reviewed."""
+
+    pend_page: int = 1
+    pend_total: int = 0
+    rev_page: int = 1
+    rev_total: int = 0
+    pending: list[dict[str, Any]] = []
+    recent_payments: list[dict[str, Any]] = []
+    review_note: str = ""
 
     @rx.event
     def load_payments(self):
@@ -285,12 +282,12 @@ class AdminState(SessionState):
     @rx.event
     def go_pending(self, delta: int):
         self.pend_page = min(_clamp(self.pend_page, delta), _pages(self.pend_total))
-        return AdminState.load_payments
+        return AdminPaymentsState.load_payments
 
     @rx.event
     def go_reviewed(self, delta: int):
         self.rev_page = min(_clamp(self.rev_page, delta), _pages(self.rev_total))
-        return AdminState.load_payments
+        return AdminPaymentsState.load_payments
 
     @rx.var
     def pend_pager(self) -> str:
@@ -302,7 +299,7 @@ class AdminState(SessionState):
 
     @rx.var
     def rev_pager(self) -> str:
-        return f"Page {self.rev_page:,} of {_pages(self.rev_total):,} · {_count(self.rev_total, 'payment')}"
+        return f"Page {self.rev_page:,} of {_pages(self.rev_total):,} · {count_label(self.rev_total, 'payment')}"
 
     @rx.var
     def rev_last(self) -> bool:
@@ -326,9 +323,15 @@ class AdminState(SessionState):
             return self._refuse(exc)
         self.review_note = ""
         return [rx.toast.success("Payment approved: credits granted." if approve else "Payment rejected."),
-                AdminState.load_payments]
+                AdminPaymentsState.load_payments]
 
-    # --- invoices -----------------------------------------------------------------------------------
+
+class AdminInvoicesState(AdminBaseState):
+    """/admin/invoices: the invoices of every account; mark paid or void."""
+
+    inv_page: int = 1
+    inv_total: int = 0
+    all_invoices: list[dict[str, Any]] = []
 
     @rx.event
     def load_invoices(self):
@@ -350,11 +353,11 @@ class AdminState(SessionState):
     @rx.event
     def go_invoices(self, delta: int):
         self.inv_page = min(_clamp(self.inv_page, delta), _pages(self.inv_total))
-        return AdminState.load_invoices
+        return AdminInvoicesState.load_invoices
 
     @rx.var
     def inv_pager(self) -> str:
-        return f"Page {self.inv_page:,} of {_pages(self.inv_total):,} · {_count(self.inv_total, 'invoice')}"
+        return f"Page {self.inv_page:,} of {_pages(self.inv_total):,} · {count_label(self.inv_total, 'invoice')}"
 
     @rx.var
     def inv_last(self) -> bool:
@@ -374,9 +377,15 @@ class AdminState(SessionState):
         except DomainError as exc:
             return self._refuse(exc)
         return [rx.toast.success("Invoice marked paid." if action == "paid" else "Invoice voided."),
-                AdminState.load_invoices]
+                AdminInvoicesState.load_invoices]
 
-    # --- packages -----------------------------------------------------------------------------------
+
+class AdminPackagesState(AdminBaseState):
+    """/admin/packages: the credit packages on sale."""
+
+    packages: list[dict[str, Any]] = []
+    pkg_open: bool = False
+    pkg: dict[str, Any] = {}
 
     @rx.event
     def load_packages(self):
@@ -412,11 +421,11 @@ class AdminState(SessionState):
         except DomainError as exc:
             return self._refuse(exc)
         self.pkg_open = False
-        return [rx.toast.success("Package saved."), AdminState.load_packages]
+        return [rx.toast.success("Package saved."), AdminPackagesState.load_packages]
 
 
-PAGE_LOADERS["/admin"] = AdminState.load_costs
-PAGE_LOADERS["/admin/accounts"] = AdminState.load_accounts
-PAGE_LOADERS["/admin/payments"] = AdminState.load_payments
-PAGE_LOADERS["/admin/invoices"] = AdminState.load_invoices
-PAGE_LOADERS["/admin/packages"] = AdminState.load_packages
+PAGE_LOADERS["/admin"] = AdminCostsState.load_costs
+PAGE_LOADERS["/admin/accounts"] = AdminAccountsState.load_accounts
+PAGE_LOADERS["/admin/payments"] = AdminPaymentsState.load_payments
+PAGE_LOADERS["/admin/invoices"] = AdminInvoicesState.load_invoices
+PAGE_LOADERS["/admin/packages"] = AdminPackagesState.load_packages

@@ -1,5 +1,5 @@
 """Billing for account owners and admins: state and handlers of the Billing pages (overview, usage
-history, invoices, payments, settings). The views are in views.py.
+history, invoices, payments, settings). The views are the other modules of this package.
 
 Every handler re-authorises on the server (``Permission.MANAGE`` on the active site's account) and
 takes the account from that check, never from the client.
@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from igny8_app.components import hard_navigate
+from igny8_app.components.format import fmt_int
 from igny8_app.domain.enums import OperationType
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
@@ -29,12 +30,6 @@ from igny8_app.state import PAGE_LOADERS, SessionState
 
 OPERATIONS = [o.value for o in OperationType]
 PER_PAGE = 50
-
-
-def fmt_int(value: Any, signed: bool = False) -> str:
-    """Thousands separators for every credit figure: 1234567 -> '1,234,567' (signed: '+1,234')."""
-    n = int(value or 0)
-    return f"{n:+,}" if signed and n else f"{n:,}"
 
 
 def _fmt_dt(value: Any) -> str:

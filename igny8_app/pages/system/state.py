@@ -6,13 +6,12 @@ comes from RQ's own registries via ``services.system``."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import reflex as rx
 
-from igny8_app.domain.errors import DomainError, Forbidden
+from igny8_app.domain.errors import DomainError
 from igny8_app.services.system import operations as system
 from igny8_app.state import SessionState
 
@@ -43,13 +42,6 @@ class SystemState(SessionState):
     updated: str = ""
     _gen: int = 0
 
-    @contextmanager
-    def _superuser(self):
-        with self._authorize(site=False) as ctx:
-            if not ctx.user.is_superuser:
-                raise Forbidden("Only platform admins can see the System page.")
-            yield ctx
-
     def _refuse(self, exc: DomainError):
         if exc.code in ("forbidden", "unauthenticated"):
             self.denied = exc.message
@@ -79,7 +71,7 @@ class SystemState(SessionState):
     @rx.event
     def load_system(self):
         try:
-            with self._superuser():
+            with self._superuser("the System page"):
                 pass
             self.denied = ""
             self._load()
@@ -101,7 +93,7 @@ class SystemState(SessionState):
                 if self._gen != gen or self.router.page.path != "/admin/system":
                     return
                 try:
-                    with self._superuser():
+                    with self._superuser("the System page"):
                         pass
                     self._load()
                 except DomainError:
@@ -112,7 +104,7 @@ class SystemState(SessionState):
     @rx.event
     def refresh(self):
         try:
-            with self._superuser():
+            with self._superuser("the System page"):
                 pass
             self._load()
         except DomainError as exc:
@@ -121,7 +113,7 @@ class SystemState(SessionState):
     @rx.event
     def retry_job(self, job_id: str):
         try:
-            with self._superuser():
+            with self._superuser("the System page"):
                 pass
             system.retry_failed_job(str(job_id))
             self._load()
@@ -132,7 +124,7 @@ class SystemState(SessionState):
     @rx.event
     def delete_job(self, job_id: str):
         try:
-            with self._superuser():
+            with self._superuser("the System page"):
                 pass
             system.delete_failed_job(str(job_id))
             self._load()
@@ -153,7 +145,7 @@ class SystemState(SessionState):
     def release_lock(self):
         site_id, self.confirm_site = self.confirm_site, 0
         try:
-            with self._superuser() as ctx:
+            with self._superuser("the System page") as ctx:
                 actor = ctx.user
                 ctx.session.expunge(actor)
             out = system.release_site_lock(site_id=site_id, actor=actor)
