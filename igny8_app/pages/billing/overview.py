@@ -28,7 +28,7 @@ def _chart() -> rx.Component:
     )
 
 
-def _buy_dialog() -> rx.Component:
+def buy_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(rx.button(rx.icon("plus", size=16), "Buy credits", id="buy-credits-open", size="3")),
         rx.dialog.content(
@@ -112,7 +112,7 @@ def billing_overview_page() -> rx.Component:
             stat_card("Balance", B.balance_label, "coins", "credits available"),
             stat_card("Used this month", B.used_this_month_label, "activity", "credits"),
             stat_card("Low-balance alert", B.threshold_label, "bell", "credits (change in Settings)"),
-            rx.center(_buy_dialog(), padding_x="12px"),
+            rx.center(buy_dialog(), padding_x="12px"),
             width="100%",
             spacing="4",
         ),

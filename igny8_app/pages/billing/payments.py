@@ -7,6 +7,7 @@ import reflex as rx
 from igny8_app.components.layout import empty_state
 from igny8_app.components.widgets import card, status_badge
 from igny8_app.pages.billing.frame import billing_frame
+from igny8_app.pages.billing.overview import buy_dialog
 from igny8_app.pages.billing.state import BillingState as B
 
 
@@ -27,7 +28,7 @@ def billing_payments_page() -> rx.Component:
                                   "has approved them.", size="2", color_scheme="gray"),
                           rx.text("Bank transfers wait for approval by IGNY8; credits are added when approved.",
                                   size="2", color_scheme="gray")),
-                  rx.spacer(), _buy_dialog(), width="100%", align="center"),
+                  rx.spacer(), buy_dialog(), width="100%", align="center"),
         card("Payments", rx.cond(
             B.payment_rows.length() > 0,
             rx.table.root(
