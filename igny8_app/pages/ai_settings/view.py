@@ -5,16 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import page_frame
+from igny8_app.components.widgets import card
 from igny8_app.pages.ai_settings.state import DEFAULT_CHOICE, AISettingsState as S
 from igny8_app.services.automation.ai_settings import MODEL_FIELDS, MODEL_LABELS
 
 SELECT_STYLE = {"width": "100%", "height": "32px", "padding": "0 8px", "borderRadius": "6px",
                 "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)", "fontSize": "14px"}
-
-
-def card(title: str, *children: rx.Component, **props) -> rx.Component:
-    return rx.card(rx.vstack(rx.heading(title, size="4"), *children, width="100%", spacing="3"), width="100%",
-                   **props)
 
 
 def _hint(name: str, hint: rx.Var | str) -> rx.Component:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame, stat_card
+from igny8_app.components.widgets import status_badge
 from igny8_app.settings import MAX_IMPORT_BYTES
 from igny8_app.pages.keywords.state import INTENTS, KeywordsState, STATUS_OPTIONS
 
 
+STATUS_SCHEME = {"new": "blue", "mapped": "green", "failed": "red"}  # a keyword's status colour
+
+
 def _status_badge(status: rx.Var) -> rx.Component:
-    return rx.badge(
-        status,
-        color_scheme=rx.match(status, ("new", "blue"), ("mapped", "green"), ("failed", "red"), "gray"),
-        variant="soft",
-    )
+    return status_badge(status, STATUS_SCHEME, default="gray")
 
 
 def _sort_header(label: str, column: str) -> rx.Component:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame, stat_card
+from igny8_app.components.widgets import card, data_table
 from igny8_app.pages.system.state import SystemState
 
 
@@ -12,15 +13,11 @@ S = SystemState
 
 
 def _table(headers: list[str], rows: rx.Var, row, table_id: str) -> rx.Component:  # noqa: ANN001
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, row)),
-        size="1", width="100%", id=table_id,
-    )
+    return data_table(headers, rows, row, table_id, size="1")
 
 
 def _card(title: str, *children: rx.Component) -> rx.Component:
-    return rx.card(rx.vstack(rx.heading(title, size="4"), *children, width="100%", spacing="2"), width="100%")
+    return card(title, *children, spacing="2")
 
 
 def _workers() -> rx.Component:

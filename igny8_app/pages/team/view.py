@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.layout import dialog_actions, empty_state, page_frame
+from igny8_app.components.widgets import card, status_badge
 from igny8_app.services.accounts import team
 from igny8_app.pages.team.state import ROLE_SCHEME, TeamState
 
@@ -15,8 +16,7 @@ T = TeamState
 # --- views --------------------------------------------------------------------------------------------
 
 def role_badge(role: rx.Var) -> rx.Component:
-    return rx.match(role.to(str), *[(k, rx.badge(k, color_scheme=v, variant="soft")) for k, v in ROLE_SCHEME.items()],
-                    rx.badge(role.to(str), variant="soft"))
+    return status_badge(role, ROLE_SCHEME)
 
 
 def _role_select(value: rx.Var, on_change, **props) -> rx.Component:  # noqa: ANN001
@@ -164,8 +164,7 @@ def _audit_table() -> rx.Component:
 
 
 def _card(title: str, hint: str, *children: rx.Component, **props) -> rx.Component:
-    return rx.card(rx.vstack(rx.heading(title, size="4"), rx.text(hint, size="2", color_scheme="gray"), *children,
-                             width="100%", spacing="3"), width="100%", **props)
+    return card(title, *children, hint=hint, **props)
 
 
 def team_page() -> rx.Component:
