@@ -23,7 +23,7 @@ from igny8_app.pages.admin.state import (AdminAccountsState, AdminCostsState, Ad
 from igny8_app.pages.automation import LiveRunState
 from igny8_app.pages.automation_views import automation_page
 from igny8_app.pages.billing.state import BillingState
-from igny8_app.pages.content.state import ContentState
+from igny8_app.pages.content.state import ARTICLE_ROUTE, ContentState
 from igny8_app.pages.content.view import content_page
 from igny8_app.pages.keywords.state import KeywordsState
 from igny8_app.pages.keywords.view import keywords_page
@@ -69,6 +69,8 @@ app.add_page(automation_page, route="/automation", title="Automation · IGNY8",
              on_load=[SessionState.load_session, LiveRunState.load_automation])
 app.add_page(content_page, route="/content", title="Content · IGNY8",
              on_load=[SessionState.load_session, ContentState.load_content])
+app.add_page(content_page, route=ARTICLE_ROUTE, title="Article · IGNY8",
+             on_load=[SessionState.load_session, ContentState.load_article_page])
 for _view, _route, _title, _loader in [
     (billing_overview.billing_overview_page, "/billing", "Billing", BillingState.load_overview),
     (billing_usage.billing_usage_page, "/billing/usage", "Usage history", BillingState.load_usage),

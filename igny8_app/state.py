@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import reflex as rx
 from sqlmodel import Session
@@ -132,8 +133,8 @@ class SessionState(rx.State):
                 self._fill(s, user)
         except Unauthenticated:
             self.authenticated = False
-            path = self.router.page.path or "/"
-            return rx.redirect(f"/login?next={path}")
+            path = self.router.page.raw_path or self.router.page.path or "/"  # /content/12, not its route
+            return rx.redirect(f"/login?next={quote(path, safe='/')}")
 
     @rx.event
     def log_out(self):

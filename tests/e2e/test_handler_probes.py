@@ -74,6 +74,9 @@ CLASSES: dict[str, tuple[str, str]] = {
         "SystemState.refresh", "BillingState.load_overview", "BillingState.load_usage", "BillingState.load_invoices",
         "BillingState.open_invoice", "BillingState.load_payments", "BillingState.load_settings",
         "ContentState.load_content", "ContentState.open_article", "InviteState.load_invite", "ResetState.load_reset")},
+    "ContentState.load_article_page": (RO, "on_load of /content/ID: the article after READ on its site (any refusal "
+                                          "is 'not found'); at most makes that site the caller's own active site, "
+                                          "as select_site does"),
     "LiveRunState.watch": (RO, "a background task following the site's progress events; re-checks READ on reload"),
     "SystemState.auto_refresh": (RO, "a background task re-running the superuser-only refresh"),
     "AISettingsState.test_connection": (RO, "calls the AI provider with the account's settings; stores nothing"),

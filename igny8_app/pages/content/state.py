@@ -10,12 +10,14 @@ from typing import Any
 import reflex as rx
 
 from igny8_app.domain import content_workflow
-from igny8_app.domain.errors import DomainError, ValidationError
+from igny8_app.domain.errors import DomainError, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
+from igny8_app.services.accounts import sites
 from igny8_app.services.content import articles as content_svc
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 PAGE_SIZE = 25
+ARTICLE_ROUTE = "/content/[content_id]"
 ALL = "all"
 STATUS_COLORS = {"draft": "gray", "review": "amber", "published": "green"}
 
@@ -42,12 +44,13 @@ class ContentState(SessionState):
     a_images: list[str] = []
     editing: bool = False
     edit_error: str = ""
+    article_missing: bool = False  # /content/ID named no article the user may read
 
     # --- list -----------------------------------------------------------------------------------
 
     @rx.event
     def load_content(self):
-        self.view_id, self.editing = 0, False
+        self.view_id, self.editing, self.article_missing = 0, False, False
         return self._load_list()
 
     def _load_list(self):
@@ -102,22 +105,48 @@ class ContentState(SessionState):
 
     # --- reader ---------------------------------------------------------------------------------
 
+    def _show(self, art: content_svc.Article) -> None:
+        c = art.content
+        self.view_id, self.article_missing = c.id, False
+        self.a_title, self.a_html = c.title, content_svc.sanitize_html(c.html)
+        self.a_meta_title, self.a_meta_description = c.meta_title, c.meta_description
+        self.a_words, self.a_status, self.a_run_id = c.word_count, c.status, c.run_id or ""
+        self.a_cluster = art.cluster_name
+        feat = art.featured
+        self.a_featured = f"/media/image/{feat.id}" if feat is not None and feat.path else ""
+        self.a_images = [f"/media/image/{i.id}" for i in art.in_article if i.path]
+
     def _load_article(self, content_id: int):
         try:
             with self._authorize(Permission.READ) as ctx:
-                art = content_svc.get_article(session=ctx.session, site_id=ctx.site.id, content_id=content_id)
-                c = art.content
-                self.view_id = c.id
-                self.a_title, self.a_html = c.title, content_svc.sanitize_html(c.html)
-                self.a_meta_title, self.a_meta_description = c.meta_title, c.meta_description
-                self.a_words, self.a_status, self.a_run_id = c.word_count, c.status, c.run_id or ""
-                self.a_cluster = art.cluster_name
-                feat = art.featured
-                self.a_featured = f"/media/image/{feat.id}" if feat is not None and feat.path else ""
-                self.a_images = [f"/media/image/{i.id}" for i in art.in_article if i.path]
+                self._show(content_svc.get_article(session=ctx.session, site_id=ctx.site.id, content_id=content_id))
         except DomainError as exc:
             self.view_id = 0
             return self._fail(exc)
+        return None
+
+    @rx.event
+    def load_article_page(self):
+        """on_load of /content/ID: the article, on its own site (made the active one when the user
+        may read that site). An id of another account's, or of no article, is "not found" alike."""
+        self.editing, self.edit_error = False, ""
+        if not self.authenticated:  # load_session already sent the browser to the login page
+            return None
+        raw = str(self.router.page.params.get("content_id", ""))
+        content_id = int(raw) if re.fullmatch(r"[0-9]{1,10}", raw) else 0
+        try:
+            with self._authorize(site=False) as ctx:
+                site_id = content_svc.site_of(session=ctx.session, content_id=content_id)
+                if site_id is None:
+                    raise NotFound("Article not found.")
+                if site_id != self.active_site_id:
+                    sites.set_active_site(session=ctx.session, user=ctx.user, site_id=site_id)  # READ, or NotFound
+                    self._fill(ctx.session, ctx.user)
+                self._show(content_svc.get_article(session=ctx.session, site_id=site_id, content_id=content_id))
+        except Unauthenticated as exc:
+            return self._fail(exc)
+        except DomainError:
+            self.view_id, self.article_missing = 0, True
         return None
 
     @rx.event
@@ -128,7 +157,7 @@ class ContentState(SessionState):
     @rx.event
     def close_article(self):
         self.view_id, self.editing = 0, False
-        return self._load_list()
+        return rx.redirect("/content")
 
     @rx.event
     def change_status(self, target: str):
@@ -184,3 +213,4 @@ class ContentState(SessionState):
 
 
 PAGE_LOADERS["/content"] = ContentState.load_content
+PAGE_LOADERS[ARTICLE_ROUTE] = lambda: rx.redirect("/content")  # another site chosen: its articles

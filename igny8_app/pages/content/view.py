@@ -64,8 +64,8 @@ def _list() -> rx.Component:
                         rx.table.column_header_cell("Status"), rx.table.column_header_cell("Words"),
                         rx.table.column_header_cell("Created"))),
                     rx.table.body(rx.foreach(S.articles, lambda a: rx.table.row(
-                        rx.table.cell(rx.link(a["title"].to(str), href="#", weight="medium",
-                                              on_click=S.open_article(a["id"].to(int)).prevent_default)),
+                        rx.table.cell(rx.link(a["title"].to(str), href="/content/" + a["id"].to_string(),
+                                              weight="medium")),
                         rx.table.cell(rx.text(a["cluster"].to(str), color_scheme="gray")),
                         rx.table.cell(rx.badge(a["status"].to(str), color_scheme=a["color"].to(str))),
                         rx.table.cell(a["words"].to_string()),
@@ -177,5 +177,19 @@ def _article() -> rx.Component:
     )
 
 
+def _missing() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            empty_state("file-x", "Article not found",
+                        "No article with this address is in a site you can read. It may have been deleted."),
+            rx.link(rx.button(rx.icon("arrow-left", size=14), "All articles", variant="soft", size="2"),
+                    href="/content"),
+            align="center", width="100%",
+        ),
+        width="100%", id="article-missing",
+    )
+
+
 def content_page() -> rx.Component:
-    return page_frame("Content", rx.cond(S.view_id > 0, _article(), _list()))
+    """/content (the list) and /content/ID (one article): one page, two routes."""
+    return page_frame("Content", rx.cond(S.view_id > 0, _article(), rx.cond(S.article_missing, _missing(), _list())))
