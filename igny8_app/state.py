@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import reflex as rx
 from sqlmodel import Session
@@ -19,7 +20,7 @@ from sqlmodel import Session
 from igny8_app.components import hard_navigate
 from igny8_app.api.common import session_token_from_cookie_header
 from igny8_app.user_scope import user_scope
-from igny8_app.domain.errors import DomainError, Unauthenticated
+from igny8_app.domain.errors import DomainError, Forbidden, Unauthenticated
 from igny8_app.domain.roles import Permission, role_allows
 from igny8_app.models import Account, Site, User
 from igny8_app.services.accounts import access as accounts
@@ -79,6 +80,14 @@ class SessionState(rx.State):
                 role = access.role.value
             yield Ctx(session=s, user=user, site=site_row, role=role)
 
+    @contextmanager
+    def _superuser(self, what: str = "this page"):
+        """``_authorize`` for the platform admin pages: a logged-in, active superuser, else Forbidden."""
+        with self._authorize(site=False) as ctx:
+            if not ctx.user.is_superuser:
+                raise Forbidden(f"Only platform admins can see {what}.")
+            yield ctx
+
     def _fail(self, exc: DomainError):
         """Turn a refusal into what the user sees (and a redirect when logged out)."""
         if isinstance(exc, Unauthenticated):
@@ -123,8 +132,8 @@ class SessionState(rx.State):
                 self._fill(s, user)
         except Unauthenticated:
             self.authenticated = False
-            path = self.router.page.path or "/"
-            return rx.redirect(f"/login?next={path}")
+            path = self.router.page.raw_path or self.router.page.path or "/"  # /content/12, not its route
+            return rx.redirect(f"/login?next={quote(path, safe='/')}")
 
     @rx.event
     def log_out(self):

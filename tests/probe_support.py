@@ -66,7 +66,7 @@ def send(client: ReflexClient, key: str, payload: dict | None = None, *, path: s
 
 def barrier(client: ReflexClient, timeout: float = 15.0) -> None:
     nonce = f"probe-barrier-{uuid.uuid4().hex}"
-    client.send(HANDLERS["AdminState.set_review_note"][0], {"value": nonce}, quiet=0.0, timeout=0.0)
+    client.send(HANDLERS["AdminPaymentsState.set_review_note"][0], {"value": nonce}, quiet=0.0, timeout=0.0)
     deadline = time.time() + timeout
     while nonce not in client.all_text(start=-4):
         assert time.time() < deadline, "the app did not process the probe's events in time"

@@ -47,7 +47,9 @@ def _nav_item(label: str, href: str, icon: str) -> rx.Component:
 
 
 def sidebar() -> rx.Component:
-    return rx.vstack(
+    """The dark column: as tall as the page (the frame stretches it), its navigation stuck to the
+    top of the window while the page scrolls."""
+    nav = rx.vstack(
         rx.hstack(
             rx.center(rx.icon("sparkles", size=18, color="white"), width="32px", height="32px",
                       border_radius="8px", background=f"linear-gradient(135deg, {ACCENT}, #06b6d4)"),
@@ -77,15 +79,15 @@ def sidebar() -> rx.Component:
         ),
         rx.spacer(),
         rx.text(SessionState.user_email, size="1", color="#94a3b8", padding_x="12px", trim="both"),
-        width="232px",
-        min_width="232px",
+        width="100%",
         height="100vh",
         position="sticky",
         top="0",
         padding="20px 12px",
-        background="#0f172a",
         spacing="1",
     )
+    return rx.box(nav, width="232px", min_width="232px", min_height="100vh", align_self="stretch",
+                  background="#0f172a", id="sidebar")
 
 
 def site_selector() -> rx.Component:

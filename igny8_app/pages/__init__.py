@@ -1,1 +1,4 @@
-"""Reflex pages: one module per page, its State beside it."""
+"""Reflex pages: one subpackage per page (or page group), pages/<page>/state.py holds its State
+class(es) with thin handlers, the other modules of the package its layout (views).
+
+Automation is still pages/automation*.py (moved later)."""

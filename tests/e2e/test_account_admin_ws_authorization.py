@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
-from igny8_app.pages.notifications_page import NotificationsState
-from igny8_app.pages.sites_admin import SitesAdminState
-from igny8_app.pages.team import TeamState
-from igny8_app.pages.tokens import TokensState
+from igny8_app.pages.notifications.state import NotificationsState
+from igny8_app.pages.sites.state import SitesAdminState
+from igny8_app.pages.team.state import TeamState
+from igny8_app.pages.tokens.state import TokensState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 

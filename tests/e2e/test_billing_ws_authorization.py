@@ -9,13 +9,15 @@ import sqlite3
 
 import pytest
 
-from igny8_app.pages.admin import AdminState
-from igny8_app.pages.billing import BillingState
+from igny8_app.pages.admin.state import (AdminAccountsState, AdminCostsState, AdminInvoicesState, AdminPackagesState,
+                                         AdminPaymentsState)
+from igny8_app.pages.billing.state import BillingState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 
 B = BillingState.get_full_name()
-A = AdminState.get_full_name()
+COSTS, ACCOUNTS, PAYMENTS = (s.get_full_name() for s in (AdminCostsState, AdminAccountsState, AdminPaymentsState))
+INVOICES, PACKAGES = AdminInvoicesState.get_full_name(), AdminPackagesState.get_full_name()
 HYDRATE = f"{SessionState.get_full_name()}.load_session"
 
 
@@ -80,25 +82,25 @@ def _billing_attack(client: ReflexClient, pending: dict) -> None:
 
 def _admin_attack(client: ReflexClient, app, pending: dict) -> None:
     client.send(HYDRATE)
-    client.send(f"{A}.load_costs")
-    client.send(f"{A}.load_accounts")
-    client.send(f"{A}.search_accounts", {"form": {"search": "Demo"}})
-    client.send(f"{A}.go_accounts", {"delta": 1})
-    client.send(f"{A}.load_payments")
-    client.send(f"{A}.go_pending", {"delta": 1})
-    client.send(f"{A}.go_reviewed", {"delta": 1})
-    client.send(f"{A}.load_invoices")
-    client.send(f"{A}.go_invoices", {"delta": 1})
-    client.send(f"{A}.load_packages")
-    client.send(f"{A}.edit_cost", {"operation": "ideas"})
-    client.send(f"{A}.set_e_cost", {"value": "99"})
-    client.send(f"{A}.save_cost")
-    client.send(f"{A}.open_adjust", {"account_id": _demo(app), "name": "Demo Gardens"})
-    client.send(f"{A}.adjust", {"form": {"amount": "100000", "reason": "forged"}})
-    client.send(f"{A}.review", {"payment_id": pending["payment"], "approve": True})
-    client.send(f"{A}.invoice_action", {"invoice_id": pending["invoice"], "action": "void"})
-    client.send(f"{A}.open_package", {"package_id": 0})
-    client.send(f"{A}.save_package", {"form": {"name": "Forged", "credits": "1", "price": "0.01",
+    client.send(f"{COSTS}.load_costs")
+    client.send(f"{ACCOUNTS}.load_accounts")
+    client.send(f"{ACCOUNTS}.search_accounts", {"form": {"search": "Demo"}})
+    client.send(f"{ACCOUNTS}.go_accounts", {"delta": 1})
+    client.send(f"{PAYMENTS}.load_payments")
+    client.send(f"{PAYMENTS}.go_pending", {"delta": 1})
+    client.send(f"{PAYMENTS}.go_reviewed", {"delta": 1})
+    client.send(f"{INVOICES}.load_invoices")
+    client.send(f"{INVOICES}.go_invoices", {"delta": 1})
+    client.send(f"{PACKAGES}.load_packages")
+    client.send(f"{COSTS}.edit_cost", {"operation": "ideas"})
+    client.send(f"{COSTS}.set_e_cost", {"value": "99"})
+    client.send(f"{COSTS}.save_cost")
+    client.send(f"{ACCOUNTS}.open_adjust", {"account_id": _demo(app), "name": "Demo Gardens"})
+    client.send(f"{ACCOUNTS}.adjust", {"form": {"amount": "100000", "reason": "forged"}})
+    client.send(f"{PAYMENTS}.review", {"payment_id": pending["payment"], "approve": True})
+    client.send(f"{INVOICES}.invoice_action", {"invoice_id": pending["invoice"], "action": "void"})
+    client.send(f"{PACKAGES}.open_package", {"package_id": 0})
+    client.send(f"{PACKAGES}.save_package", {"form": {"name": "Forged", "credits": "1", "price": "0.01",
                                                "is_active": "on"}})
 
 

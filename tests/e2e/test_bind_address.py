@@ -18,7 +18,7 @@ import httpx
 import pytest
 import redis as redis_lib
 
-from igny8_app.pages.login import LoginState
+from igny8_app.pages.login.state import LoginState
 from tests.live_app import REPO, stop_live_app_procs
 from tests.ws_client import ReflexClient
 

@@ -12,7 +12,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 
 from igny8_app.pages.automation_config import ConfigState
-from igny8_app.pages.system import SystemState
+from igny8_app.pages.system.state import SystemState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 

@@ -40,7 +40,8 @@ RO = "read-only"
 #: Every handler of the app: read-only or mutating, with the reason. Mutating ones have a recipe.
 CLASSES: dict[str, tuple[str, str]] = {
     **{f"{s}.setvar": (RO, _SETVAR) for s in (
-        "SessionState", "AutomationState", "LiveRunState", "AccountState", "KeywordsState", "AdminState",
+        "SessionState", "AutomationState", "LiveRunState", "AccountState", "KeywordsState", "AdminBaseState",
+        "AdminCostsState", "AdminAccountsState", "AdminPaymentsState", "AdminInvoicesState", "AdminPackagesState",
         "TeamState", "AISettingsState", "ConfigState", "TokensState", "NotificationsState", "SitesAdminState",
         "SystemState", "BillingState", "ContentState", "InviteState", "ResetState", "LoginState")},
     **{k: (RO, _UI) for k in (
@@ -49,10 +50,10 @@ CLASSES: dict[str, tuple[str, str]] = {
         "KeywordsState.set_status_filter", "KeywordsState.sort_by", "KeywordsState.set_page_size",
         "KeywordsState.go_page", "KeywordsState.set_add_open", "KeywordsState.set_import_open",
         "KeywordsState.reject_file",  # the browser refused a file: only the page's own import message
-        "AdminState.edit_cost", "AdminState.set_edit_open", "AdminState.set_e_cost", "AdminState.set_e_unit",
-        "AdminState.set_e_tokens", "AdminState.set_e_min", "AdminState.set_e_active", "AdminState.search_accounts",
-        "AdminState.go_accounts", "AdminState.set_adj_open", "AdminState.go_pending", "AdminState.go_reviewed",
-        "AdminState.set_review_note", "AdminState.go_invoices", "AdminState.open_package", "AdminState.set_pkg_open",
+        "AdminCostsState.edit_cost", "AdminCostsState.set_edit_open", "AdminCostsState.set_e_cost", "AdminCostsState.set_e_unit",
+        "AdminCostsState.set_e_tokens", "AdminCostsState.set_e_min", "AdminCostsState.set_e_active", "AdminAccountsState.search_accounts",
+        "AdminAccountsState.go_accounts", "AdminAccountsState.set_adj_open", "AdminPaymentsState.go_pending", "AdminPaymentsState.go_reviewed",
+        "AdminPaymentsState.set_review_note", "AdminInvoicesState.go_invoices", "AdminPackagesState.open_package", "AdminPackagesState.set_pkg_open",
         "TeamState.set_invite_open", "TeamState.set_invite_role", "TeamState.open_remove",
         "TeamState.set_remove_open", "TeamState.close_reset", "ConfigState.open_config",
         "ConfigState.set_config_open", "TokensState.set_create_open", "NotificationsState.set_unread_only",
@@ -65,14 +66,17 @@ CLASSES: dict[str, tuple[str, str]] = {
         "ResetState.load_forgot", "LoginState.clear_error")},
     **{k: (RO, _LOAD) for k in (
         "SessionState.load_session", "AutomationState.open_detail", "LiveRunState.load_automation",
-        "AccountState.load_account", "KeywordsState.load_keywords", "AdminState.load_costs",
-        "AdminState.refresh_preview", "AdminState.load_accounts", "AdminState.open_adjust",
-        "AdminState.load_payments", "AdminState.load_invoices", "AdminState.load_packages", "TeamState.load_team",
+        "AccountState.load_account", "KeywordsState.load_keywords", "AdminCostsState.load_costs",
+        "AdminCostsState.refresh_preview", "AdminAccountsState.load_accounts", "AdminAccountsState.open_adjust",
+        "AdminPaymentsState.load_payments", "AdminInvoicesState.load_invoices", "AdminPackagesState.load_packages", "TeamState.load_team",
         "AISettingsState.load_ai_settings", "ConfigState.load_config", "TokensState.load_tokens",
         "NotificationsState.load_notifications", "SitesAdminState.load_sites", "SystemState.load_system",
         "SystemState.refresh", "BillingState.load_overview", "BillingState.load_usage", "BillingState.load_invoices",
         "BillingState.open_invoice", "BillingState.load_payments", "BillingState.load_settings",
         "ContentState.load_content", "ContentState.open_article", "InviteState.load_invite", "ResetState.load_reset")},
+    "ContentState.load_article_page": (RO, "on_load of /content/ID: the article after READ on its site (any refusal "
+                                          "is 'not found'); at most makes that site the caller's own active site, "
+                                          "as select_site does"),
     "LiveRunState.watch": (RO, "a background task following the site's progress events; re-checks READ on reload"),
     "SystemState.auto_refresh": (RO, "a background task re-running the superuser-only refresh"),
     "AISettingsState.test_connection": (RO, "calls the AI provider with the account's settings; stores nothing"),

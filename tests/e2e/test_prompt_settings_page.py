@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from igny8_app.pages.ai_settings import AISettingsState
+from igny8_app.pages.ai_settings.state import AISettingsState
 from igny8_app.state import SessionState
 from tests.e2e.conftest import shot, ui_login
 from tests.fake_openai import FakeOpenAI

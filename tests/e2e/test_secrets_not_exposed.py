@@ -15,7 +15,7 @@ import sqlite3
 
 import httpx
 
-from igny8_app.pages.keywords import KeywordsState
+from igny8_app.pages.keywords.state import KeywordsState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 

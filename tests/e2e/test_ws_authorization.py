@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from igny8_app.pages.keywords import KeywordsState
+from igny8_app.pages.keywords.state import KeywordsState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient
 

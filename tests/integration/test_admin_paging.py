@@ -11,7 +11,7 @@ from igny8_app import db as dbmod
 from igny8_app.api import admin_routes
 from igny8_app.domain.enums import PaymentMethod
 from igny8_app.models import Payment
-from igny8_app.pages.billing import fmt_int
+from igny8_app.components.format import fmt_int
 from igny8_app.services.accounts import access as accounts
 from igny8_app.services.billing import admin as admin_billing
 from igny8_app.services.billing import invoices

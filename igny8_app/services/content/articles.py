@@ -99,6 +99,12 @@ def get_content(*, session: Session, site_id: int, content_id: int) -> Content:
     return row
 
 
+def site_of(*, session: Session, content_id: int) -> int | None:
+    """The site an article belongs to (None: no such article). The caller authorises that site."""
+    row = session.get(Content, content_id) if content_id else None
+    return row.site_id if row is not None else None
+
+
 def get_article(*, session: Session, site_id: int, content_id: int) -> Article:
     """One article with its images: featured first, then in-article images by position."""
     row = get_content(session=session, site_id=site_id, content_id=content_id)

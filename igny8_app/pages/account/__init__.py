@@ -1,0 +1,1 @@
+"""My account: password and e-mail preferences."""

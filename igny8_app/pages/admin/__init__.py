@@ -1,0 +1,1 @@
+"""Platform admin pages (superuser only): credit costs, accounts, payment approvals, invoices, packages."""

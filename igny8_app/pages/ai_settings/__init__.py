@@ -1,0 +1,1 @@
+"""AI settings page: provider, model, key and prompts of the account."""

@@ -1,0 +1,1 @@
+"""Billing pages: overview, usage history, invoices, payments, settings."""

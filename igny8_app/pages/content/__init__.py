@@ -1,0 +1,1 @@
+"""Content page: the site's articles, one article at /content/ID."""

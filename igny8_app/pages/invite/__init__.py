@@ -1,0 +1,1 @@
+"""Accept-an-invitation page (signed-out)."""

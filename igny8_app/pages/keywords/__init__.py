@@ -1,0 +1,1 @@
+"""Keywords page: list, add and import the site's keywords."""

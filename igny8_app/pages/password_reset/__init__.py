@@ -1,0 +1,1 @@
+"""Forgot / reset password pages (signed-out)."""

@@ -1,0 +1,1 @@
+"""Sites & sectors page."""

@@ -1,0 +1,1 @@
+"""System page (superuser only): workers, health, failed jobs, locks."""

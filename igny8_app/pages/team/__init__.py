@@ -1,0 +1,1 @@
+"""Team page: members, invitations, audit log."""
