@@ -1,0 +1,5 @@
+"""``python -m igny8_app.cli``."""
+
+from igny8_app.cli import main
+
+main()
