@@ -39,7 +39,7 @@ from igny8_app.queue import enqueue_run
 from igny8_app.services.billing import ledger as billing
 from igny8_app.services.automation import events as run_events
 from igny8_app.services.automation import stage_items as stage_io
-from igny8_app.services.automation.control import processing_state, release_lock
+from igny8_app.services.automation.control import processing_state
 from igny8_app.services.automation.transitions import transition
 from igny8_app.services.automation import ai_settings
 from igny8_app.services.automation.lease import (Heartbeat, Lease, LeaseLost, acquire, default_owner, release,
@@ -334,12 +334,9 @@ def _stop(s: Session, run: AutomationRun, stop: RunStatus) -> str:
 
 
 def _complete(s: Session, run: AutomationRun) -> str:
-    run.status, run.completed_at, run.lease_owner = RunStatus.COMPLETED.value, utcnow(), None
-    release_lock(s, run)
     estimated = ((run.stage_results or {}).get("estimate") or {}).get("total")
-    run_events.record(s, run, f"Run completed: {run.total_credits_used} credits used"
-                      + (f" (estimated {estimated})." if estimated is not None else "."), kind="run_complete")
-    s.add(run)
+    transition(s, run, RunStatus.COMPLETED, f"Run completed: {run.total_credits_used} credits used"
+               + (f" (estimated {estimated})." if estimated is not None else "."))
     s.flush()
     run_events.publish(s, run, processing_state(session=s, run=run))
     s.commit()
@@ -352,11 +349,8 @@ def _fail(lease: Lease, exc: Exception) -> None:
             run = s.exec(select(AutomationRun).where(AutomationRun.id == lease.run_pk).with_for_update()).one()
             if run.lease_fence != lease.fence or run.status != RunStatus.RUNNING.value:
                 return
-            run.status, run.completed_at, run.lease_owner = RunStatus.FAILED.value, utcnow(), None
             run.error = f"{type(exc).__name__}: {exc}"[:2000]
-            release_lock(s, run)
-            run_events.record(s, run, f"Run failed: {run.error}", level=EventLevel.ERROR, kind="run_failed")
-            s.add(run)
+            transition(s, run, RunStatus.FAILED, f"Run failed: {run.error}", level=EventLevel.ERROR)
             run_events.publish(s, run)
     except Exception:  # noqa: BLE001
         log.exception("could not record the failure of run %s", lease.run_pk)
