@@ -4,7 +4,7 @@ Progress is pushed, not polled: the worker publishes a Redis event after each co
 web process's progress hub (``igny8_app/progress_hub.py``) hands a site's events to ``watch`` (a
 background event per open page), which shows the committed state on the card and reloads the
 durable dashboard from the database at stage ends, so a page that (re)connects is never stale.
-The page's components are in automation_views.py.
+The page's components are in view.py (the settings dialog in config.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import reflex as rx
 
-from igny8_app.pages.automation_config import ConfigState
+from igny8_app.pages.automation.config import ConfigState
 from igny8_app.domain.enums import RunStatus
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
