@@ -4,7 +4,7 @@ Progress is pushed, not polled: the worker publishes a Redis event after each co
 web process's progress hub (``igny8_app/progress_hub.py``) hands a site's events to ``watch`` (a
 background event per open page), which shows the committed state on the card and reloads the
 durable dashboard from the database at stage ends, so a page that (re)connects is never stale.
-The page's components are in view.py (the settings dialog in config.py).
+The states (the settings dialog's too) are here; the layout is in view.py and config.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 import reflex as rx
 
-from igny8_app.pages.automation.config import ConfigState
 from igny8_app.domain.enums import RunStatus
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
@@ -24,7 +23,9 @@ from igny8_app.live_access import AccessGate
 from igny8_app.pipeline import stages as registry
 from igny8_app.progress_hub import get_hub
 from igny8_app import user_scope
+from igny8_app.services.automation import config as automation_config
 from igny8_app.services.automation import control as automation
+from igny8_app.services.automation.config import ConfigInvalid
 from igny8_app.state import PAGE_LOADERS, SessionState
 
 WATCH_IDLE_LIMIT_S = 30 * 60
@@ -48,6 +49,75 @@ def _trace_push(run: dict[str, Any]) -> None:
 
 
 ACTIVE_STATUSES = (RunStatus.RUNNING.value, RunStatus.PAUSED.value)  # a run that holds its site
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class ConfigState(SessionState):
+    """The settings dialog (config.py): the site's automation settings; owners and admins save them."""
+
+    config_open: bool = False
+    form: dict[str, str] = {}  # every field as the form shows it (strings)
+    review: list[int] = []
+    field_errors: dict[str, str] = {}
+    schedule_text: str = ""
+    next_run_local: str = ""
+    timezone: str = "UTC"
+    saved_message: str = ""
+    form_version: int = 0  # remounts the form with fresh default values
+
+    def _fill_form(self, cfg: dict[str, Any]) -> None:
+        self.form = {k: ("true" if cfg[k] else "") if k == "enabled" else _text(cfg[k])
+                     for k in automation_config.EDITABLE if k != "review_after_stages"}
+        self.review = list(cfg["review_after_stages"])
+        self.schedule_text = cfg["schedule"] if cfg["enabled"] else "Scheduled runs are off"
+        self.next_run_local = cfg["next_run_local"] or ""
+        self.timezone = cfg["timezone"]
+        self.form_version += 1
+
+    @rx.event
+    def load_config(self):
+        if not self.active_site_id:
+            return None
+        try:
+            with self._authorize(Permission.READ) as ctx:
+                self._fill_form(automation_config.get_config(site_id=ctx.site.id, session=ctx.session))
+        except DomainError as exc:
+            return self._fail(exc)
+        return None
+
+    @rx.event
+    def open_config(self):
+        self.field_errors, self.saved_message = {}, ""
+        self.config_open = True
+        return ConfigState.load_config
+
+    @rx.event
+    def set_config_open(self, value: bool):
+        self.config_open = bool(value)
+
+    @rx.event
+    def save_config(self, data: dict[str, Any]):
+        self.saved_message = ""
+        changes: dict[str, Any] = {k: str(data.get(k, "") or "").strip() for k in automation_config.EDITABLE
+                                   if k not in ("enabled", "review_after_stages")}
+        changes["enabled"] = bool(data.get("enabled"))
+        changes["review_after_stages"] = [n for n in automation_config.review_stages() if data.get(f"review_{n}")]
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:  # one unit of work: authorise and act
+                cfg = automation_config.update_config(site_id=ctx.site.id, changes=changes, session=ctx.session)
+        except ConfigInvalid as exc:
+            self.field_errors = exc.errors
+            return rx.toast.error("Please correct the highlighted settings.")
+        except DomainError as exc:
+            return self._fail(exc)
+        self.field_errors = {}
+        self._fill_form(cfg)
+        self.saved_message = (f"Saved. Next scheduled run: {cfg['next_run_local']}." if cfg["next_run_local"]
+                              else "Saved. Scheduled runs are off: runs start only with Run now.")
+        return rx.toast.success(self.saved_message)
 
 
 class AutomationState(SessionState):
@@ -330,5 +400,3 @@ class LiveRunState(AutomationState):
 
 PAGE_LOADERS["/automation"] = LiveRunState.load_automation
 
-
-# --- view ---------------------------------------------------------------------------------------

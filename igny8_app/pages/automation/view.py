@@ -12,7 +12,8 @@ from igny8_app.components.processing_card import (CANCELLED, COMPLETED, FAILED, 
                                                    processing_card, ticker_script)
 from igny8_app.domain.enums import EventLevel, PauseReason
 from igny8_app.pages.automation.state import AutomationState, LiveRunState
-from igny8_app.pages.automation.config import ConfigState, config_button, config_dialog
+from igny8_app.pages.automation.config import config_button, config_dialog
+from igny8_app.pages.automation.state import ConfigState
 
 
 def _stage_state(stage: rx.Var) -> rx.Var:
