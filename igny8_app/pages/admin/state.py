@@ -14,7 +14,7 @@ import reflex as rx
 
 from igny8_app.components.format import count_label, fmt_int, last_page
 from igny8_app.domain import invoices as rules
-from igny8_app.domain.enums import CostUnit, PaymentMethod
+from igny8_app.domain.enums import CostUnit, InvoiceStatus, PaymentMethod, PaymentStatus
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.models import Account
 from igny8_app.services.automation import estimate as run_estimate
@@ -261,13 +261,13 @@ class AdminPaymentsState(AdminBaseState):
         try:
             with self._admin() as ctx:
                 s = ctx.session
-                _, self.pend_total = payments.list_payments(session=s, account_id=None, status="pending_approval",
+                _, self.pend_total = payments.list_payments(session=s, account_id=None, status=PaymentStatus.PENDING_APPROVAL.value,
                                                             methods=MANUAL, limit=0)
                 _, self.rev_total = payments.list_payments(session=s, account_id=None, limit=0,
                                                            exclude_queue=True)
                 self.pend_page = min(self.pend_page, _pages(self.pend_total))
                 self.rev_page = min(self.rev_page, _pages(self.rev_total))
-                pending, _ = payments.list_payments(session=s, account_id=None, status="pending_approval",
+                pending, _ = payments.list_payments(session=s, account_id=None, status=PaymentStatus.PENDING_APPROVAL.value,
                                                     methods=MANUAL, limit=PER_PAGE,
                                                     offset=(self.pend_page - 1) * PER_PAGE)
                 recent, _ = payments.list_payments(session=s, account_id=None, exclude_queue=True,
@@ -349,8 +349,8 @@ class AdminInvoicesState(AdminBaseState):
             self.admin_denied = exc.message
             return
         self.all_invoices = [{**r, "date": r["created_at"][:10], "credits_label": fmt_int(r["credits"]),
-                              "can_pay": rules.can_transition_invoice(r["status"], "paid"),
-                              "can_void": rules.can_transition_invoice(r["status"], "void")} for r in rows]
+                              "can_pay": rules.can_transition_invoice(r["status"], InvoiceStatus.PAID.value),
+                              "can_void": rules.can_transition_invoice(r["status"], InvoiceStatus.VOID.value)} for r in rows]
 
     @rx.event
     def go_invoices(self, delta: int):
@@ -369,16 +369,16 @@ class AdminInvoicesState(AdminBaseState):
     def invoice_action(self, invoice_id: int, action: str):
         try:
             with self._admin() as ctx:
-                if action == "paid":
+                if action == InvoiceStatus.PAID.value:
                     invoices.mark_paid(session=ctx.session, invoice_id=int(invoice_id), created_by=ctx.user.id)
-                elif action == "void":
-                    invoices.transition(session=ctx.session, invoice_id=int(invoice_id), target="void",
+                elif action == InvoiceStatus.VOID.value:
+                    invoices.transition(session=ctx.session, invoice_id=int(invoice_id), target=InvoiceStatus.VOID.value,
                                         note="Voided by platform admin")
                 else:
                     return
         except DomainError as exc:
             return self._refuse(exc)
-        return [rx.toast.success("Invoice marked paid." if action == "paid" else "Invoice voided."),
+        return [rx.toast.success("Invoice marked paid." if action == InvoiceStatus.PAID.value else "Invoice voided."),
                 AdminInvoicesState.load_invoices]
 
 

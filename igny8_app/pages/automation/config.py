@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from igny8_app.domain.enums import Frequency
 from igny8_app.pages.automation.state import ConfigState
 from igny8_app.pipeline import stages as registry
 from igny8_app.services.automation import config as automation_config
@@ -64,7 +65,7 @@ def config_dialog() -> rx.Component:
         _checkbox("enabled", "Run automatically on a schedule", f["enabled"] == "true"),
         rx.grid(
             rx.vstack(rx.text("Frequency", size="1", weight="medium"),
-                      _native_select("frequency", [("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly")]),
+                      _native_select("frequency", [(f.value, f.value.capitalize()) for f in Frequency]),
                       _error("frequency"), spacing="1"),
             _number("scheduled_time", "Time (HH:MM)", hint=ConfigState.timezone, placeholder="02:00"),
             rx.vstack(rx.text("Weekday (weekly)", size="1", weight="medium"),
