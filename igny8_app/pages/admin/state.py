@@ -43,8 +43,8 @@ class AdminBaseState(SessionState):
 
     admin_denied: str = ""
 
-    def _admin(self):
-        return self._superuser("this page")
+    def _admin(self, *, write: bool = True):
+        return self._superuser("this page", write=write)
 
     def _refuse(self, exc: DomainError):
         if exc.code in ("forbidden", "unauthenticated"):
@@ -72,7 +72,7 @@ class AdminCostsState(AdminBaseState):
     def load_costs(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 rows = billing.list_cost_configs(session=ctx.session)
                 self.costs = [{"operation": r.operation_type, "name": r.display_name, "cost": r.credits_cost,
                                "cost_label": fmt_int(r.credits_cost), "unit": r.unit, "active": r.is_active,
@@ -133,7 +133,7 @@ class AdminCostsState(AdminBaseState):
     @rx.event
     def refresh_preview(self):
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 rules = admin_billing.proposed_rules(session=ctx.session, operation_type=self.e_op,
                                                      credits_cost=self.e_cost, unit=self.e_unit, is_active=self.e_active,
                                                      tokens_per_credit=self.e_tokens, min_credits=self.e_min)
@@ -179,7 +179,7 @@ class AdminAccountsState(AdminBaseState):
     def load_accounts(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 uid = ctx.user.id
                 self.acc_total = admin_billing.count_accounts(session=ctx.session, admin_user_id=uid,
                                                               search=self.acc_search)
@@ -215,7 +215,7 @@ class AdminAccountsState(AdminBaseState):
     @rx.event
     def open_adjust(self, account_id: int, name: str = ""):
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 account = ctx.session.get(Account, int(account_id))
                 if account is None:
                     raise NotFound("Account not found.")
@@ -259,7 +259,7 @@ class AdminPaymentsState(AdminBaseState):
     def load_payments(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 s = ctx.session
                 _, self.pend_total = payments.list_payments(session=s, account_id=None, status=PaymentStatus.PENDING_APPROVAL.value,
                                                             methods=MANUAL, limit=0)
@@ -339,7 +339,7 @@ class AdminInvoicesState(AdminBaseState):
     def load_invoices(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 _, self.inv_total = invoices.list_invoices(session=ctx.session, account_id=None, limit=0)
                 self.inv_page = min(self.inv_page, _pages(self.inv_total))
                 rows, _ = invoices.list_invoices(session=ctx.session, account_id=None, limit=PER_PAGE,
@@ -393,7 +393,7 @@ class AdminPackagesState(AdminBaseState):
     def load_packages(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 self.packages = [{**payments.package_dict(p), "credits_label": fmt_int(p.credits)}
                                  for p in payments.list_packages(session=ctx.session, active_only=False)]
         except DomainError as exc:
