@@ -1,5 +1,5 @@
 """Account-level page loads (``_authorize(site=False)``: account, notifications, sites, tokens, the
-System and admin pages) are reads too: they take no write lock (on SQLite no ``BEGIN IMMEDIATE``)
+System and admin pages; ``Permission.MANAGE``: billing, team, AI settings) are reads too: they take no write lock (on SQLite no ``BEGIN IMMEDIATE``)
 and write nothing, like the site pages' READ loads (tests/integration/test_page_reads.py). The real
 handlers run on a stand-in for the Reflex state."""
 
@@ -13,10 +13,13 @@ import pytest
 from igny8_app import db as dbmod
 from igny8_app.domain.enums import CostUnit, OperationType, Role
 from igny8_app.pages.account.state import AccountState
+from igny8_app.pages.ai_settings.state import AISettingsState
+from igny8_app.pages.billing.state import BillingState
 from igny8_app.pages.admin.state import (AdminAccountsState, AdminCostsState, AdminInvoicesState, AdminPackagesState,
                                          AdminPaymentsState)
 from igny8_app.pages.notifications.state import NotificationsState
 from igny8_app.pages.sites.state import SitesAdminState
+from igny8_app.pages.team.state import TeamState
 from igny8_app.pages.system.state import SystemState
 from igny8_app.pages.tokens.state import TokensState
 from igny8_app.services.accounts import access as accounts
@@ -24,7 +27,10 @@ from tests.factories import make_account, make_site, make_user
 from tests.integration.test_page_reads import _writes, transactions  # noqa: F401 - the fixture
 
 LOADS = [(AccountState, "load_account"), (NotificationsState, "load_notifications"),
-         (SitesAdminState, "load_sites"), (TokensState, "load_tokens")]
+         (SitesAdminState, "load_sites"), (TokensState, "load_tokens"),
+         *((BillingState, h) for h in ("load_overview", "load_usage", "load_invoices", "load_payments",
+                                       "load_settings")),
+         (TeamState, "load_team"), (AISettingsState, "load_ai_settings")]
 ADMIN_LOADS = [(AdminCostsState, "load_costs"), (AdminCostsState, "refresh_preview"),
                (AdminAccountsState, "load_accounts"), (AdminPaymentsState, "load_payments"),
                (AdminInvoicesState, "load_invoices"), (AdminPackagesState, "load_packages")]
@@ -66,7 +72,7 @@ def _load(cls: type, handler: str, token: str, site_id: int):
     out = getattr(cls, handler).fn(page)
     assert not getattr(page, "error", ""), page.error
     assert not (getattr(page, "preview", None) or {}).get("error"), page.preview
-    for denied in ("sites_denied", "admin_denied", "denied"):
+    for denied in ("sites_denied", "admin_denied", "denied", "billing_denied", "team_denied", "ai_denied"):
         assert not getattr(page, denied, ""), (denied, getattr(page, denied))
     return out
 
