@@ -20,8 +20,8 @@ from igny8_app.pages.ai_settings.state import ROUTE as AI_SETTINGS_ROUTE, AISett
 from igny8_app.pages.ai_settings.view import ai_settings_page
 from igny8_app.pages.admin.state import (AdminAccountsState, AdminCostsState, AdminInvoicesState, AdminPackagesState,
                                          AdminPaymentsState)
-from igny8_app.pages.automation import LiveRunState
-from igny8_app.pages.automation_views import automation_page
+from igny8_app.pages.automation.state import LiveRunState
+from igny8_app.pages.automation.view import automation_page
 from igny8_app.pages.billing.state import BillingState
 from igny8_app.pages.content.state import ARTICLE_ROUTE, ContentState
 from igny8_app.pages.content.view import content_page

@@ -81,9 +81,10 @@ class SessionState(rx.State):
             yield Ctx(session=s, user=user, site=site_row, role=role)
 
     @contextmanager
-    def _superuser(self, what: str = "this page"):
-        """``_authorize`` for the platform admin pages: a logged-in, active superuser, else Forbidden."""
-        with self._authorize(site=False) as ctx:
+    def _superuser(self, what: str = "this page", *, write: bool = True):
+        """``_authorize`` for the platform admin pages: a logged-in, active superuser, else Forbidden.
+        ``write=False`` for a handler that only reads (no write lock)."""
+        with self._authorize(site=False, write=write) as ctx:
             if not ctx.user.is_superuser:
                 raise Forbidden(f"Only platform admins can see {what}.")
             yield ctx

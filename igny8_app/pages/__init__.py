@@ -1,4 +1,2 @@
 """Reflex pages: one subpackage per page (or page group), pages/<page>/state.py holds its State
-class(es) with thin handlers, the other modules of the package its layout (views).
-
-Automation is still pages/automation*.py (moved later)."""
+class(es) with thin handlers, the other modules of the package its layout (views)."""

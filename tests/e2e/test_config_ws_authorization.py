@@ -11,7 +11,7 @@ from redis import Redis
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from igny8_app.pages.automation_config import ConfigState
+from igny8_app.pages.automation.state import ConfigState
 from igny8_app.pages.system.state import SystemState
 from igny8_app.state import SessionState
 from tests.ws_client import ReflexClient

@@ -17,8 +17,8 @@ from igny8_app import user_scope
 from igny8_app.db import write_session
 from igny8_app.domain.enums import Role
 from igny8_app.models import Membership
-from igny8_app.pages import automation as automation_page
-from igny8_app.pages.automation import AutomationState, LiveRunState
+from igny8_app.pages.automation import state as automation_page
+from igny8_app.pages.automation.state import AutomationState, LiveRunState
 from igny8_app.services.accounts import access as accounts
 from igny8_app.services.accounts import sites
 from igny8_app.state import SessionState

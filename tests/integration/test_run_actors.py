@@ -19,7 +19,7 @@ from igny8_app.api import automation_routes
 from igny8_app.db import read_session, write_session
 from igny8_app.domain.enums import Role, RunStatus
 from igny8_app.models import AutomationRun, RunEvent, utcnow
-from igny8_app.pages.automation import AutomationState, LiveRunState
+from igny8_app.pages.automation.state import AutomationState, LiveRunState
 from igny8_app.services.accounts import access as accounts
 from igny8_app.services.automation import control as automation
 from igny8_app.services.automation import run_loop, scheduler

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from igny8_app.pages.automation import MIN_PUSH_INTERVAL_S, LiveRunState, push_interval
+from igny8_app.pages.automation.state import LiveRunState
+from igny8_app.progress_hub import MIN_PUSH_INTERVAL_S, push_interval
 
 apply_item = LiveRunState.__dict__["_apply_item"]  # the plain method, called on a stand-in state
 

@@ -25,7 +25,7 @@ class AccountState(SessionState):
     def load_account(self):
         self.pw_error, self.pw_done = "", ""
         try:
-            with self._authorize(site=False) as ctx:
+            with self._authorize(site=False, write=False) as ctx:
                 self.email_notifications = ctx.user.email_notifications
         except DomainError as exc:
             return self._fail(exc)

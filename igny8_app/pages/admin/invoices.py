@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from igny8_app.components.widgets import card, data_table, pager, status_badge
+from igny8_app.domain.enums import InvoiceStatus
 from igny8_app.pages.admin.frame import admin_frame
 from igny8_app.pages.admin.state import AdminInvoicesState as A
 
@@ -23,10 +24,10 @@ def admin_invoices_page() -> rx.Component:
                 rx.table.cell(r["total"].to(str)),
                 rx.table.cell(rx.hstack(
                     rx.cond(r["can_pay"].to(bool), rx.button("Mark paid", size="1", color_scheme="green",
-                                                            on_click=A.invoice_action(r["id"].to(int), "paid"),
+                                                            on_click=A.invoice_action(r["id"].to(int), InvoiceStatus.PAID.value),
                                                             class_name="mark-paid")),
                     rx.cond(r["can_void"].to(bool), rx.button("Void", size="1", color_scheme="gray", variant="soft",
-                                                             on_click=A.invoice_action(r["id"].to(int), "void"),
+                                                             on_click=A.invoice_action(r["id"].to(int), InvoiceStatus.VOID.value),
                                                              class_name="void-invoice")),
                     spacing="2")),
                 class_name="admin-invoice-row",

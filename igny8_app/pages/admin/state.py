@@ -14,7 +14,7 @@ import reflex as rx
 
 from igny8_app.components.format import count_label, fmt_int, last_page
 from igny8_app.domain import invoices as rules
-from igny8_app.domain.enums import CostUnit, PaymentMethod
+from igny8_app.domain.enums import CostUnit, InvoiceStatus, PaymentMethod, PaymentStatus
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.models import Account
 from igny8_app.services.automation import estimate as run_estimate
@@ -43,8 +43,8 @@ class AdminBaseState(SessionState):
 
     admin_denied: str = ""
 
-    def _admin(self):
-        return self._superuser("this page")
+    def _admin(self, *, write: bool = True):
+        return self._superuser("this page", write=write)
 
     def _refuse(self, exc: DomainError):
         if exc.code in ("forbidden", "unauthenticated"):
@@ -72,7 +72,7 @@ class AdminCostsState(AdminBaseState):
     def load_costs(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 rows = billing.list_cost_configs(session=ctx.session)
                 self.costs = [{"operation": r.operation_type, "name": r.display_name, "cost": r.credits_cost,
                                "cost_label": fmt_int(r.credits_cost), "unit": r.unit, "active": r.is_active,
@@ -133,7 +133,7 @@ class AdminCostsState(AdminBaseState):
     @rx.event
     def refresh_preview(self):
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 rules = admin_billing.proposed_rules(session=ctx.session, operation_type=self.e_op,
                                                      credits_cost=self.e_cost, unit=self.e_unit, is_active=self.e_active,
                                                      tokens_per_credit=self.e_tokens, min_credits=self.e_min)
@@ -179,7 +179,7 @@ class AdminAccountsState(AdminBaseState):
     def load_accounts(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 uid = ctx.user.id
                 self.acc_total = admin_billing.count_accounts(session=ctx.session, admin_user_id=uid,
                                                               search=self.acc_search)
@@ -215,7 +215,7 @@ class AdminAccountsState(AdminBaseState):
     @rx.event
     def open_adjust(self, account_id: int, name: str = ""):
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 account = ctx.session.get(Account, int(account_id))
                 if account is None:
                     raise NotFound("Account not found.")
@@ -259,15 +259,15 @@ class AdminPaymentsState(AdminBaseState):
     def load_payments(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 s = ctx.session
-                _, self.pend_total = payments.list_payments(session=s, account_id=None, status="pending_approval",
+                _, self.pend_total = payments.list_payments(session=s, account_id=None, status=PaymentStatus.PENDING_APPROVAL.value,
                                                             methods=MANUAL, limit=0)
                 _, self.rev_total = payments.list_payments(session=s, account_id=None, limit=0,
                                                            exclude_queue=True)
                 self.pend_page = min(self.pend_page, _pages(self.pend_total))
                 self.rev_page = min(self.rev_page, _pages(self.rev_total))
-                pending, _ = payments.list_payments(session=s, account_id=None, status="pending_approval",
+                pending, _ = payments.list_payments(session=s, account_id=None, status=PaymentStatus.PENDING_APPROVAL.value,
                                                     methods=MANUAL, limit=PER_PAGE,
                                                     offset=(self.pend_page - 1) * PER_PAGE)
                 recent, _ = payments.list_payments(session=s, account_id=None, exclude_queue=True,
@@ -339,7 +339,7 @@ class AdminInvoicesState(AdminBaseState):
     def load_invoices(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 _, self.inv_total = invoices.list_invoices(session=ctx.session, account_id=None, limit=0)
                 self.inv_page = min(self.inv_page, _pages(self.inv_total))
                 rows, _ = invoices.list_invoices(session=ctx.session, account_id=None, limit=PER_PAGE,
@@ -349,8 +349,8 @@ class AdminInvoicesState(AdminBaseState):
             self.admin_denied = exc.message
             return
         self.all_invoices = [{**r, "date": r["created_at"][:10], "credits_label": fmt_int(r["credits"]),
-                              "can_pay": rules.can_transition_invoice(r["status"], "paid"),
-                              "can_void": rules.can_transition_invoice(r["status"], "void")} for r in rows]
+                              "can_pay": rules.can_transition_invoice(r["status"], InvoiceStatus.PAID.value),
+                              "can_void": rules.can_transition_invoice(r["status"], InvoiceStatus.VOID.value)} for r in rows]
 
     @rx.event
     def go_invoices(self, delta: int):
@@ -369,16 +369,16 @@ class AdminInvoicesState(AdminBaseState):
     def invoice_action(self, invoice_id: int, action: str):
         try:
             with self._admin() as ctx:
-                if action == "paid":
+                if action == InvoiceStatus.PAID.value:
                     invoices.mark_paid(session=ctx.session, invoice_id=int(invoice_id), created_by=ctx.user.id)
-                elif action == "void":
-                    invoices.transition(session=ctx.session, invoice_id=int(invoice_id), target="void",
+                elif action == InvoiceStatus.VOID.value:
+                    invoices.transition(session=ctx.session, invoice_id=int(invoice_id), target=InvoiceStatus.VOID.value,
                                         note="Voided by platform admin")
                 else:
                     return
         except DomainError as exc:
             return self._refuse(exc)
-        return [rx.toast.success("Invoice marked paid." if action == "paid" else "Invoice voided."),
+        return [rx.toast.success("Invoice marked paid." if action == InvoiceStatus.PAID.value else "Invoice voided."),
                 AdminInvoicesState.load_invoices]
 
 
@@ -393,7 +393,7 @@ class AdminPackagesState(AdminBaseState):
     def load_packages(self):
         self.admin_denied = ""
         try:
-            with self._admin() as ctx:
+            with self._admin(write=False) as ctx:
                 self.packages = [{**payments.package_dict(p), "credits_label": fmt_int(p.credits)}
                                  for p in payments.list_packages(session=ctx.session, active_only=False)]
         except DomainError as exc:

@@ -61,7 +61,7 @@ class AISettingsState(SessionState):
         if not self.active_site_id:
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 view = ai_settings.get_view(session=ctx.session, account_id=ctx.site.account_id)
                 rows = prompts.list_prompts(session=ctx.session, account_id=ctx.site.account_id)
         except DomainError as exc:

@@ -87,7 +87,7 @@ class BillingState(SessionState):
         if not self.active_site_id:
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 aid = ctx.site.account_id
                 self.balance = billing.balance(session=ctx.session, account_id=aid)
                 self.used_this_month = usage.used_since(session=ctx.session, account_id=aid,
@@ -167,7 +167,7 @@ class BillingState(SessionState):
             self.filter_error = exc.message
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 aid = ctx.site.account_id
                 rows, totals = usage.history_page(session=ctx.session, account_id=aid, f=f, page=self.usage_page,
                                                   per_page=PER_PAGE)
@@ -267,7 +267,7 @@ class BillingState(SessionState):
         if not self.active_site_id:
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 rows, _ = invoices.list_invoices(session=ctx.session, account_id=ctx.site.account_id)
         except DomainError as exc:
             return self._denied(exc)
@@ -276,7 +276,7 @@ class BillingState(SessionState):
     @rx.event
     def open_invoice(self, invoice_id: int):
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 view = invoices.get_invoice(session=ctx.session, invoice_id=int(invoice_id),
                                             account_id=ctx.site.account_id)
                 inv = view.invoice
@@ -302,7 +302,7 @@ class BillingState(SessionState):
         if not self.active_site_id:
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 rows, _ = payments.list_payments(session=ctx.session, account_id=ctx.site.account_id)
                 self.packages = _packages(ctx.session)
         except DomainError as exc:
@@ -323,7 +323,7 @@ class BillingState(SessionState):
         if not self.active_site_id:
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 data = billing_profile.get_settings(session=ctx.session, account_id=ctx.site.account_id)
                 self.methods = payments.methods_on_file(session=ctx.session, account_id=ctx.site.account_id)
         except DomainError as exc:

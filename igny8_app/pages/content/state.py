@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from igny8_app.domain import content_workflow
+from igny8_app.domain.enums import ContentStatus
 from igny8_app.domain.errors import DomainError, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
 from igny8_app.services.accounts import sites
@@ -19,7 +20,8 @@ from igny8_app.state import PAGE_LOADERS, SessionState
 PAGE_SIZE = 25
 ARTICLE_ROUTE = "/content/[content_id]"
 ALL = "all"
-STATUS_COLORS = {"draft": "gray", "review": "amber", "published": "green"}
+STATUS_COLORS = {ContentStatus.DRAFT.value: "gray", ContentStatus.REVIEW.value: "amber",
+                 ContentStatus.PUBLISHED.value: "green"}
 
 
 class ContentState(SessionState):

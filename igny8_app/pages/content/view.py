@@ -6,8 +6,11 @@ import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame
 from igny8_app.domain import content_workflow
+from igny8_app.domain.enums import ContentStatus
 from igny8_app.services.content import articles as content_svc
 from igny8_app.pages.content.state import ALL, ContentState
+
+DRAFT, REVIEW, PUBLISHED = ContentStatus.DRAFT.value, ContentStatus.REVIEW.value, ContentStatus.PUBLISHED.value
 
 
 S = ContentState
@@ -120,9 +123,9 @@ def _actions() -> rx.Component:
 
     return rx.hstack(
         rx.cond(S.can_run, rx.fragment(
-            rx.cond(S.a_status == "draft", btn("Move to review", "review", "eye", "amber")),
-            rx.cond(S.a_status == "review", btn("Publish", "published", "circle-check", "green")),
-            rx.cond(S.a_status != "draft", btn("Back to draft", "draft", "undo-2", "gray")),
+            rx.cond(S.a_status == DRAFT, btn("Move to review", REVIEW, "eye", "amber")),
+            rx.cond(S.a_status == REVIEW, btn("Publish", PUBLISHED, "circle-check", "green")),
+            rx.cond(S.a_status != DRAFT, btn("Back to draft", DRAFT, "undo-2", "gray")),
             rx.button(rx.icon("pencil", size=14), "Edit", size="2", variant="soft", on_click=S.start_edit,
                       id="edit-article"),
         )),

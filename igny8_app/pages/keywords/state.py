@@ -12,6 +12,7 @@ from typing import Any
 import reflex as rx
 
 from igny8_app.db import write_session
+from igny8_app.domain.enums import KeywordStatus
 from igny8_app.domain.errors import DomainError
 from igny8_app.domain.roles import Permission
 from igny8_app.services.content import keywords as kw_service
@@ -21,7 +22,7 @@ TOO_LARGE = f"The file is larger than {MAX_IMPORT_BYTES // 1_048_576} MB; nothin
 REFUSED = f"Choose one .csv or .txt file of at most {MAX_IMPORT_BYTES // 1_048_576} MB; nothing was imported."
 from igny8_app.state import PAGE_LOADERS, SessionState
 
-STATUS_OPTIONS = ["all", "new", "mapped", "failed"]
+STATUS_OPTIONS = ["all", *(s.value for s in KeywordStatus)]
 INTENTS = ["informational", "commercial", "transactional", "navigational"]
 SHOWN_ERRORS = 200
 

@@ -6,11 +6,13 @@ import reflex as rx
 
 from igny8_app.components.layout import empty_state, page_frame, stat_card
 from igny8_app.components.widgets import status_badge
+from igny8_app.domain.enums import KeywordStatus
 from igny8_app.settings import MAX_IMPORT_BYTES
 from igny8_app.pages.keywords.state import INTENTS, KeywordsState, STATUS_OPTIONS
 
 
-STATUS_SCHEME = {"new": "blue", "mapped": "green", "failed": "red"}  # a keyword's status colour
+STATUS_SCHEME = {KeywordStatus.NEW.value: "blue", KeywordStatus.MAPPED.value: "green",
+                 KeywordStatus.FAILED.value: "red"}  # a keyword's status colour
 
 
 def _status_badge(status: rx.Var) -> rx.Component:
@@ -228,9 +230,9 @@ def keywords_page() -> rx.Component:
         rx.hstack(
             stat_card("Total keywords", KeywordsState.total_keywords.to_string(), "key-round",
                       KeywordsState.active_site_name),
-            stat_card("New (waiting for clustering)", c.get("new", 0).to_string(), "circle-dot"),
-            stat_card("Mapped to clusters", c.get("mapped", 0).to_string(), "git-merge"),
-            stat_card("Failed", c.get("failed", 0).to_string(), "circle-alert"),
+            stat_card("New (waiting for clustering)", c.get(KeywordStatus.NEW.value, 0).to_string(), "circle-dot"),
+            stat_card("Mapped to clusters", c.get(KeywordStatus.MAPPED.value, 0).to_string(), "git-merge"),
+            stat_card("Failed", c.get(KeywordStatus.FAILED.value, 0).to_string(), "circle-alert"),
             width="100%",
             spacing="4",
         ),

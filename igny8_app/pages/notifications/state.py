@@ -25,7 +25,7 @@ class NotificationsState(SessionState):
     @rx.event
     def load_notifications(self):
         try:
-            with self._authorize(site=False) as ctx:
+            with self._authorize(site=False, write=False) as ctx:
                 self.items = notifications.list_for_user(session=ctx.session, user_id=ctx.user.id,
                                                          unread_only=self.unread_only)
                 self.unread = notifications.unread_count(session=ctx.session, user_id=ctx.user.id)

@@ -48,7 +48,7 @@ class SitesAdminState(SessionState):
     def load_sites(self):
         self.sites_denied = ""
         try:
-            with self._authorize(site=False) as ctx:
+            with self._authorize(site=False, write=False) as ctx:
                 aid = self._account_id(ctx)
                 access = accounts.authorize_account(session=ctx.session, user=ctx.user, account_id=aid,
                                                     permission=Permission.MANAGE)

@@ -71,7 +71,7 @@ class SystemState(SessionState):
     @rx.event
     def load_system(self):
         try:
-            with self._superuser("the System page"):
+            with self._superuser("the System page", write=False):
                 pass
             self.denied = ""
             self._load()
@@ -93,7 +93,7 @@ class SystemState(SessionState):
                 if self._gen != gen or self.router.page.path != "/admin/system":
                     return
                 try:
-                    with self._superuser("the System page"):
+                    with self._superuser("the System page", write=False):
                         pass
                     self._load()
                 except DomainError:
@@ -104,7 +104,7 @@ class SystemState(SessionState):
     @rx.event
     def refresh(self):
         try:
-            with self._superuser("the System page"):
+            with self._superuser("the System page", write=False):
                 pass
             self._load()
         except DomainError as exc:

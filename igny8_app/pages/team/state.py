@@ -52,7 +52,7 @@ class TeamState(SessionState):
         if not self.active_site_id:
             return
         try:
-            with self._authorize(Permission.MANAGE) as ctx:
+            with self._authorize(Permission.MANAGE, write=False) as ctx:
                 aid = ctx.site.account_id
                 self.members = team.list_members(session=ctx.session, account_id=aid)
                 self.pending = invitations.list_pending(session=ctx.session, account_id=aid)

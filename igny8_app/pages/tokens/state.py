@@ -37,7 +37,7 @@ class TokensState(SessionState):
     @rx.event
     def load_tokens(self):
         try:
-            with self._authorize(site=False) as ctx:
+            with self._authorize(site=False, write=False) as ctx:
                 aid = self._scope(ctx)
                 self.account_scope = aid is not None
                 self.token_rows = tokens.list_tokens(session=ctx.session, user=ctx.user, account_id=aid)

@@ -1,5 +1,5 @@
 """The Automation page's components: stage cards, header, history, activity, the item dialog and
-the review notice. The state (and the live ``watch`` loop) is in automation.py."""
+the review notice. The state (and the live ``watch`` loop) is in state.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from igny8_app.components.layout import page_frame
 from igny8_app.components.processing_card import (CANCELLED, COMPLETED, FAILED, PAUSED, RUNNING, SKIPPED,
                                                    processing_card, ticker_script)
 from igny8_app.domain.enums import EventLevel, PauseReason
-from igny8_app.pages.automation import AutomationState, LiveRunState
-from igny8_app.pages.automation_config import ConfigState, config_button, config_dialog
+from igny8_app.pages.automation.state import AutomationState, LiveRunState
+from igny8_app.pages.automation.config import config_button, config_dialog
+from igny8_app.pages.automation.state import ConfigState
 
 
 def _stage_state(stage: rx.Var) -> rx.Var:

@@ -1,19 +1,16 @@
-"""The Automation page's configuration modal: schedule, batch sizes, delays, per-run caps, review
+"""The Automation page's settings dialog: schedule, batch sizes, delays, per-run caps, review
 gates. Everyone in the account sees the settings; owners and admins save them (checked on the
-server in ``save_config``). Validation is the service's: each field shows its own message."""
+server in ``ConfigState.save_config``, state.py). Validation is the service's: each field shows its
+own message."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
-from igny8_app.domain.errors import DomainError
-from igny8_app.domain.roles import Permission
+from igny8_app.domain.enums import Frequency
+from igny8_app.pages.automation.state import ConfigState
 from igny8_app.pipeline import stages as registry
 from igny8_app.services.automation import config as automation_config
-from igny8_app.services.automation.config import ConfigInvalid
-from igny8_app.state import SessionState
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 CAP_FIELDS = [*((st.cap_key, st.queue.name.capitalize()) for st in registry.STAGES if st.cap_key),
@@ -24,75 +21,6 @@ def _batch_hint(st: registry.Stage) -> str:
     lo, hi = automation_config.batch_range(st.batch_key)
     return f"{st.unit}s per call, {lo}-{hi}" if st.batched else f"items per batch, {lo}-{hi}"
 
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-class ConfigState(SessionState):
-    config_open: bool = False
-    form: dict[str, str] = {}  # every field as the form shows it (strings)
-    review: list[int] = []
-    field_errors: dict[str, str] = {}
-    schedule_text: str = ""
-    next_run_local: str = ""
-    timezone: str = "UTC"
-    saved_message: str = ""
-    form_version: int = 0  # remounts the form with fresh default values
-
-    def _fill_form(self, cfg: dict[str, Any]) -> None:
-        self.form = {k: ("true" if cfg[k] else "") if k == "enabled" else _text(cfg[k])
-                     for k in automation_config.EDITABLE if k != "review_after_stages"}
-        self.review = list(cfg["review_after_stages"])
-        self.schedule_text = cfg["schedule"] if cfg["enabled"] else "Scheduled runs are off"
-        self.next_run_local = cfg["next_run_local"] or ""
-        self.timezone = cfg["timezone"]
-        self.form_version += 1
-
-    @rx.event
-    def load_config(self):
-        if not self.active_site_id:
-            return None
-        try:
-            with self._authorize(Permission.READ) as ctx:
-                self._fill_form(automation_config.get_config(site_id=ctx.site.id, session=ctx.session))
-        except DomainError as exc:
-            return self._fail(exc)
-        return None
-
-    @rx.event
-    def open_config(self):
-        self.field_errors, self.saved_message = {}, ""
-        self.config_open = True
-        return ConfigState.load_config
-
-    @rx.event
-    def set_config_open(self, value: bool):
-        self.config_open = bool(value)
-
-    @rx.event
-    def save_config(self, data: dict[str, Any]):
-        self.saved_message = ""
-        changes: dict[str, Any] = {k: str(data.get(k, "") or "").strip() for k in automation_config.EDITABLE
-                                   if k not in ("enabled", "review_after_stages")}
-        changes["enabled"] = bool(data.get("enabled"))
-        changes["review_after_stages"] = [n for n in automation_config.review_stages() if data.get(f"review_{n}")]
-        try:
-            with self._authorize(Permission.MANAGE) as ctx:  # one unit of work: authorise and act
-                cfg = automation_config.update_config(site_id=ctx.site.id, changes=changes, session=ctx.session)
-        except ConfigInvalid as exc:
-            self.field_errors = exc.errors
-            return rx.toast.error("Please correct the highlighted settings.")
-        except DomainError as exc:
-            return self._fail(exc)
-        self.field_errors = {}
-        self._fill_form(cfg)
-        self.saved_message = (f"Saved. Next scheduled run: {cfg['next_run_local']}." if cfg["next_run_local"]
-                              else "Saved. Scheduled runs are off: runs start only with Run now.")
-        return rx.toast.success(self.saved_message)
-
-
-# --- view ---------------------------------------------------------------------------------------
 
 def _error(name: str) -> rx.Component:
     return rx.cond(ConfigState.field_errors.contains(name),
@@ -137,7 +65,7 @@ def config_dialog() -> rx.Component:
         _checkbox("enabled", "Run automatically on a schedule", f["enabled"] == "true"),
         rx.grid(
             rx.vstack(rx.text("Frequency", size="1", weight="medium"),
-                      _native_select("frequency", [("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly")]),
+                      _native_select("frequency", [(f.value, f.value.capitalize()) for f in Frequency]),
                       _error("frequency"), spacing="1"),
             _number("scheduled_time", "Time (HH:MM)", hint=ConfigState.timezone, placeholder="02:00"),
             rx.vstack(rx.text("Weekday (weekly)", size="1", weight="medium"),

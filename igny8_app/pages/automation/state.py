@@ -4,50 +4,98 @@ Progress is pushed, not polled: the worker publishes a Redis event after each co
 web process's progress hub (``igny8_app/progress_hub.py``) hands a site's events to ``watch`` (a
 background event per open page), which shows the committed state on the card and reloads the
 durable dashboard from the database at stage ends, so a page that (re)connects is never stale.
-The page's components are in automation_views.py.
+The states (the settings dialog's too) are here; the layout is in view.py and config.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import time
 from typing import Any
 
 import reflex as rx
 
-from igny8_app.pages.automation_config import ConfigState
 from igny8_app.domain.enums import RunStatus
 from igny8_app.domain.errors import DomainError, Unauthenticated
 from igny8_app.domain.roles import Permission
 from igny8_app.live_access import AccessGate
 from igny8_app.pipeline import stages as registry
+from igny8_app import progress_hub
 from igny8_app.progress_hub import get_hub
 from igny8_app import user_scope
+from igny8_app.services.automation import config as automation_config
 from igny8_app.services.automation import control as automation
+from igny8_app.services.automation.config import ConfigInvalid
 from igny8_app.state import PAGE_LOADERS, SessionState
 
-WATCH_IDLE_LIMIT_S = 30 * 60
-MIN_PUSH_INTERVAL_S = 0.02  # at most ~50 card updates a second per page; faster events coalesce
-PUSHES_PER_SECOND = 500  # per web process, shared by its open pages: 50 pages get 10 updates a second each
-
-
-def push_interval(watchers: int) -> float:
-    """The least time between two card updates of one page, with ``watchers`` pages open in this
-    process: every page still sees the newest state, just less often when many are open."""
-    return max(MIN_PUSH_INTERVAL_S, watchers / PUSHES_PER_SECOND)
-
-
-PUSH_TRACE = os.environ.get("IGNY8_PUSH_TRACE", "")  # a file: one line per push (bench/push_latency.py)
-
-
-def _trace_push(run: dict[str, Any]) -> None:
-    with open(PUSH_TRACE, "a", encoding="utf-8") as fh:
-        fh.write(f"{time.time():.6f} {run.get('current_stage', 0)} {run.get('processed_items', 0)} "
-                 f"{run.get('total_items', 0)}\n")
-
-
 ACTIVE_STATUSES = (RunStatus.RUNNING.value, RunStatus.PAUSED.value)  # a run that holds its site
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class ConfigState(SessionState):
+    """The settings dialog (config.py): the site's automation settings; owners and admins save them."""
+
+    config_open: bool = False
+    form: dict[str, str] = {}  # every field as the form shows it (strings)
+    review: list[int] = []
+    field_errors: dict[str, str] = {}
+    schedule_text: str = ""
+    next_run_local: str = ""
+    timezone: str = "UTC"
+    saved_message: str = ""
+    form_version: int = 0  # remounts the form with fresh default values
+
+    def _fill_form(self, cfg: dict[str, Any]) -> None:
+        self.form = {k: ("true" if cfg[k] else "") if k == "enabled" else _text(cfg[k])
+                     for k in automation_config.EDITABLE if k != "review_after_stages"}
+        self.review = list(cfg["review_after_stages"])
+        self.schedule_text = cfg["schedule"] if cfg["enabled"] else "Scheduled runs are off"
+        self.next_run_local = cfg["next_run_local"] or ""
+        self.timezone = cfg["timezone"]
+        self.form_version += 1
+
+    @rx.event
+    def load_config(self):
+        if not self.active_site_id:
+            return None
+        try:
+            with self._authorize(Permission.READ) as ctx:
+                self._fill_form(automation_config.get_config(site_id=ctx.site.id, session=ctx.session))
+        except DomainError as exc:
+            return self._fail(exc)
+        return None
+
+    @rx.event
+    def open_config(self):
+        self.field_errors, self.saved_message = {}, ""
+        self.config_open = True
+        return ConfigState.load_config
+
+    @rx.event
+    def set_config_open(self, value: bool):
+        self.config_open = bool(value)
+
+    @rx.event
+    def save_config(self, data: dict[str, Any]):
+        self.saved_message = ""
+        changes: dict[str, Any] = {k: str(data.get(k, "") or "").strip() for k in automation_config.EDITABLE
+                                   if k not in ("enabled", "review_after_stages")}
+        changes["enabled"] = bool(data.get("enabled"))
+        changes["review_after_stages"] = [n for n in automation_config.review_stages() if data.get(f"review_{n}")]
+        try:
+            with self._authorize(Permission.MANAGE) as ctx:  # one unit of work: authorise and act
+                cfg = automation_config.update_config(site_id=ctx.site.id, changes=changes, session=ctx.session)
+        except ConfigInvalid as exc:
+            self.field_errors = exc.errors
+            return rx.toast.error("Please correct the highlighted settings.")
+        except DomainError as exc:
+            return self._fail(exc)
+        self.field_errors = {}
+        self._fill_form(cfg)
+        self.saved_message = (f"Saved. Next scheduled run: {cfg['next_run_local']}." if cfg["next_run_local"]
+                              else "Saved. Scheduled runs are off: runs start only with Run now.")
+        return rx.toast.success(self.saved_message)
 
 
 class AutomationState(SessionState):
@@ -164,15 +212,12 @@ class LiveRunState(AutomationState):
 
     @rx.event(background=True)
     async def watch(self):
-        """Follow this site's run: the process's progress hub hands over the site's events.
+        """Follow this site's run: the process's progress hub hands over the site's events
+        (``progress_hub.follow`` paces and coalesces them and keeps at most one reload in flight).
 
         An item event carries the committed processing state, which replaces the card's run (the
         cheap path, no database read). Anything else (a stage end, pause, completion, another
-        run) also reloads the dashboard: read once per process for every page of the site, in a
-        thread, concurrently with the item events that keep arriving, so the card never waits
-        for it. Pushes to the browser are paced to at most one per ``push_interval()``: faster
-        events are coalesced and the newest committed state wins (a browser on 2 busy cores
-        cannot paint 150 updates a second, and queueing them only makes every later update late).
+        run) also reloads the dashboard, shown unless a newer item event already updated the card.
 
         The page's access (session, membership, site) is re-checked at most once a second,
         events or not (``live_access.AccessGate``), and before every reload: when it is gone the
@@ -180,73 +225,29 @@ class LiveRunState(AutomationState):
         """
         async with self:
             gen, site_id, token = self._watch_gen, self.active_site_id, self._session_token()
-        hub = get_hub()
-        queue = hub.open(site_id)
-        wanted: dict[str, Any] = {"seq": 0, "done": 0, "denied": None}  # the reload this page needs / has
-        reloader: asyncio.Task | None = None
+
+        def current() -> bool:
+            return self._watch_gen == gen and self.active_site_id == site_id
+
+        def apply_events(events: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+            return self._apply_item(events), self.run
+
+        def apply_dashboard(read_at: int, data: dict[str, Any]) -> None:
+            run = self._apply_dashboard(data, card=read_at >= self._card_seq)
+            if run is not None:
+                self.run = run
+            self.pending_action = ""
+
         gate = AccessGate(lambda: user_scope.check_site_access(token=token, site_id=site_id,
                                                              permission=Permission.READ, touch=False))
-
-        async def reload() -> None:
-            while wanted["done"] < wanted["seq"]:
-                target = wanted["seq"]
-                try:  # re-checked on every reload: a revoked session or role stops the feed
-                    await asyncio.to_thread(user_scope.check_site_access, token=token, site_id=site_id,
-                                            permission=Permission.READ)
-                    read_at, data = await hub.dashboard(site_id, target)
-                except DomainError as exc:
-                    wanted["denied"] = exc
-                    return
-                async with self:
-                    if self._watch_gen != gen or self.active_site_id != site_id or wanted["denied"]:
-                        return
-                    run = self._apply_dashboard(data, card=read_at >= self._card_seq)
-                    if run is not None:
-                        self.run = run
-                    self.pending_action = ""
-                wanted["done"] = target
-
-        last_event, last_push = time.monotonic(), 0.0
-        events: list[dict[str, Any]] = []
-        try:
-            while wanted["denied"] is None and time.monotonic() - last_event < WATCH_IDLE_LIMIT_S:
-                try:  # wake for the next event, or when the access check is due
-                    events.append(await asyncio.wait_for(queue.get(), timeout=max(gate.due_in(), 0.01)))
-                    last_event = time.monotonic()
-                    if (wait := last_push + push_interval(hub.watchers()) - time.monotonic()) > 0:
-                        await asyncio.sleep(wait)
-                    while not queue.empty():
-                        events.append(queue.get_nowait())
-                except asyncio.TimeoutError:
-                    pass
-                try:
-                    allowed = await gate.ensure()  # a no-op until a second has passed since the last check
-                except DomainError as exc:
-                    wanted["denied"] = exc
-                    break
-                async with self:
-                    if self._watch_gen != gen or self.active_site_id != site_id:
-                        return  # the page was reloaded or the site changed: a newer watcher runs
-                    if not (events and allowed):  # nothing new, or access unverified: hold events back
-                        continue
-                    needs_reload = self._apply_item(events)
-                    shown = self.run
-                batch, events = events, []
-                last_push = time.monotonic()
-                if PUSH_TRACE:  # benchmarks: when each page's update left this process
-                    _trace_push(shown)
-                if needs_reload:
-                    wanted["seq"] = max(e.get("_seq", 0) for e in batch)
-                    if reloader is None or reloader.done():
-                        reloader = asyncio.create_task(reload())
-        finally:
-            hub.close(site_id, queue)
-            if reloader is not None and not reloader.done():
-                reloader.cancel()
-        if wanted["denied"] is None:
-            return None  # idle for WATCH_IDLE_LIMIT_S: the page reconnects (and reloads) when used again
+        denied = await progress_hub.follow(
+            get_hub(), site_id, page=self, current=current, gate=gate, apply_events=apply_events,
+            apply_dashboard=apply_dashboard,
+            recheck=lambda: user_scope.check_site_access(token=token, site_id=site_id, permission=Permission.READ))
+        if denied is None:
+            return None  # idle, or superseded by a newer watcher
         async with self:
-            return self._lose_access(wanted["denied"]) if self._watch_gen == gen else None
+            return self._lose_access(denied) if self._watch_gen == gen else None
 
     def _lose_access(self, exc: DomainError):
         """The page may no longer see this site: stop showing anything of its runs (titles,
@@ -330,5 +331,3 @@ class LiveRunState(AutomationState):
 
 PAGE_LOADERS["/automation"] = LiveRunState.load_automation
 
-
-# --- view ---------------------------------------------------------------------------------------
