@@ -235,9 +235,9 @@ def _transactions(c: Call) -> Any:
 
 def _usage(c: Call) -> Any:
     f = usage_filter(c)  # checked in both formats: a bad parameter is never silently ignored
+    days = int_param(c.params, "days", default=30, hi=366)  # the CSV ignores it, but it must still be valid
     if enum_param(c.params, "format", ["json", "csv"]) == "csv":
         return usage_csv_response(c.account_id, f)
-    days = int_param(c.params, "days", default=30, hi=366)
     with read_session() as s:
         return {"account_id": c.account_id, "days": usage.daily_usage(session=s, account_id=c.account_id, days=days),
                 "used_this_month": usage.used_since(session=s, account_id=c.account_id, since=usage.month_start())}

@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from reflex.utils.format import format_event_handler
+
+from igny8_app.pages.keywords.state import KeywordsState
 
 MIB = 1024 * 1024
 WEBHOOK = "/api/v1/billing/stripe/webhook"
@@ -139,8 +142,7 @@ def _slow(every_s: float = 0.1, size: int = 1024):
 
 
 #: what the Keywords page's upload sends: the handler's full name (reflex_base format_event_handler)
-UPLOAD_HANDLER = ("reflex___state____state.igny8_app___state____session_state."
-                  "igny8_app___pages___keywords____keywords_state.handle_upload")
+UPLOAD_HANDLER = format_event_handler(KeywordsState.handle_upload)  # follows the state's module path
 BOUNDARY = "igny8boundary"
 MULTIPART_HEAD = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"k.csv\"\r\n"
                   "Content-Type: text/csv\r\n\r\n").encode()

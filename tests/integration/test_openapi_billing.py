@@ -163,6 +163,10 @@ def test_documented_responses_with_real_data(world) -> None:
     schema[f"{b}/invoices/{{invoice_id}}/pdf"]["GET"].validate_response(pdf)
     csv = owner.get(f"{b}/usage", params={"format": "csv", "operation": "ideas"})
     assert csv.status_code == 200 and csv.text.startswith("id,date,type")
+    # a bad ``days`` is refused in both formats, not ignored by the CSV (found by the fuzz below)
+    for fmt in ("json", "csv"):
+        bad_days = owner.get(f"{b}/usage", params={"format": fmt, "days": "2720022957182166"})
+        assert bad_days.status_code == 422 and "days" in bad_days.json()["detail"], (fmt, bad_days.text)
     r = root.post(f"{a}/payments/{W['payments'][1]}/reject", content=b'{"note": "bad \\ud800 text"}')
     assert r.status_code == 422 and "surrogate" in r.json()["detail"], r.text  # no database could store it
     bad = owner.get(f"{b}/transactions", params={"from": "2026-02-01", "to": "2026-01-01"})
