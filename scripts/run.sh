@@ -127,13 +127,13 @@ fi
 step bash scripts/build_frontend.sh
 
 # --- 4. RQ workers --------------------------------------------------------------------
-if [ -f igny8_app/cli.py ]; then
+if [ -e igny8_app/cli/__init__.py ]; then
   log "starting $IGNY8_WORKERS RQ worker(s) (with the scheduler, crash watchdog and retention)"
   for n in $(seq 1 "$IGNY8_WORKERS"); do
     start_bg "worker-$n" "$IGNY8_LOG_DIR/worker-$n.log" python -m igny8_app.cli worker
   done
 else
-  warn "igny8_app/cli.py not there yet: no RQ workers"
+  warn "igny8_app/cli not there yet: no RQ workers"
 fi
 
 # --- 5. web app ------------------------------------------------------------------------
@@ -147,11 +147,11 @@ probe="http://$PROBE_HOST:$IGNY8_PORT"
 # Not into the logs folder: the first run prints the superuser's random password, once.
 rm -f "$IGNY8_LOG_DIR/demo-logins.txt"            # earlier versions kept the logins there
 DEMO_OUT="$(mktemp)"                               # mode 0600
-if [ -f igny8_app/cli.py ]; then
+if [ -e igny8_app/cli/__init__.py ]; then
   log "demo data (python -m igny8_app.cli demo: only on an empty database unless IGNY8_DEMO=1)"
   step python -m igny8_app.cli demo >"$DEMO_OUT"
 else
-  warn "igny8_app/cli.py not there yet: no demo data"
+  warn "igny8_app/cli not there yet: no demo data"
 fi
 
 for _ in $(seq 1 300); do                      # up to 60 s

@@ -71,7 +71,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 # --- 4. database schema --------------------------------------------------------
-if [ -e igny8_app/cli/__init__.py ] || [ -f igny8_app/cli.py ]; then
+if [ -e igny8_app/cli/__init__.py ]; then
   python -m igny8_app.cli db upgrade
 else
   warn "igny8_app/cli not there yet: skipping 'db upgrade'"
