@@ -39,31 +39,30 @@ def _short_write(fn) -> None:  # noqa: ANN001
 
 
 @contextmanager
-def user_scope(token: str | None, *, write: bool) -> Iterator[tuple[Session, User]]:
-    """Yield ``(session, user)``; raises Unauthenticated. See the module docstring."""
+def _scope(token: str | None, write: bool, resolve, authenticate, touch) -> Iterator[tuple[Session, User]]:  # noqa: ANN001
+    """A write resolves (and stamps) the token in the command's own transaction; a read
+    authenticates it in a read session and stamps it, when due, in its own short write."""
     if write:
         with write_session() as s:
-            yield s, accounts.resolve_session(session=s, token=token)
+            yield s, resolve(session=s, token=token)
         return
     with read_session() as s:
-        user, due = accounts.authenticate(session=s, token=token)
+        user, due = authenticate(session=s, token=token)
         if due and token:
-            touch_last_seen(token)
+            _short_write(lambda w: touch(session=w, token=token))
         yield s, user
 
 
-@contextmanager
-def api_token_scope(token: str | None, *, write: bool) -> Iterator[tuple[Session, User]]:
+def user_scope(token: str | None, *, write: bool):  # noqa: ANN201 - a context manager
+    """Yield ``(session, user)`` for a browser session's token; raises Unauthenticated. See the
+    module docstring."""
+    return _scope(token, write, accounts.resolve_session, accounts.authenticate, accounts.touch_session)
+
+
+def api_token_scope(token: str | None, *, write: bool):  # noqa: ANN201 - a context manager
     """As ``user_scope``, for a bearer API token (its ``last_used_at`` is stamped the same way)."""
-    if write:
-        with write_session() as s:
-            yield s, accounts.resolve_api_token(session=s, token=token)
-        return
-    with read_session() as s:
-        user, due = accounts.authenticate_api_token(session=s, token=token)
-        if due and token:
-            _short_write(lambda w: accounts.touch_api_token(session=w, token=token))
-        yield s, user
+    return _scope(token, write, accounts.resolve_api_token, accounts.authenticate_api_token,
+                  accounts.touch_api_token)
 
 
 def check_site_access(*, token: str | None, site_id: int, permission: Permission, touch: bool = True) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from igny8_app.components.layout import dialog_actions
 from igny8_app.components.widgets import card, data_table, pager
 from igny8_app.pages.admin.frame import admin_frame
 from igny8_app.pages.admin.state import AdminAccountsState as A
@@ -20,8 +21,7 @@ def _adjust_dialog() -> rx.Component:
                     rx.text("Reason (required, shown in the account's history)", size="2", weight="medium"),
                     rx.input(name="reason", required=True, id="adjust-reason", width="100%",
                              placeholder="e.g. Goodwill credit for the outage on 3 March"),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                              rx.button("Adjust", type="submit", id="adjust-submit"), justify="end", width="100%"),
+                    dialog_actions(rx.button("Adjust", type="submit", id="adjust-submit")),
                     spacing="3",
                 ),
                 on_submit=A.adjust, reset_on_submit=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from igny8_app.components.layout import dialog_actions
 from igny8_app.components.widgets import card, data_table
 from igny8_app.pages.admin.frame import admin_frame
 from igny8_app.pages.admin.state import AdminPackagesState as A
@@ -28,8 +29,7 @@ def _package_dialog() -> rx.Component:
                         spacing="4"),
                     rx.hstack(rx.checkbox(name="is_active", default_checked=A.pkg["is_active"].to(bool)),
                               rx.text("Active (customers can buy it)", size="2"), spacing="2"),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                              rx.button("Save", type="submit", id="pkg-save"), justify="end", width="100%"),
+                    dialog_actions(rx.button("Save", type="submit", id="pkg-save")),
                     spacing="3",
                 ),
                 on_submit=A.save_package, reset_on_submit=False,

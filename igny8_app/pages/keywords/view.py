@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from igny8_app.components.layout import empty_state, page_frame, stat_card
+from igny8_app.components.layout import dialog_actions, empty_state, page_frame, stat_card
 from igny8_app.components.widgets import status_badge
 from igny8_app.domain.enums import KeywordStatus
 from igny8_app.settings import MAX_IMPORT_BYTES
@@ -85,12 +85,7 @@ def _add_dialog() -> rx.Component:
                         width="100%",
                     ),
                     rx.select(INTENTS, name="intent", placeholder="Intent (optional)", width="100%"),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Add", type="submit", id="add-keyword-submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_actions(rx.button("Add", type="submit", id="add-keyword-submit")),
                     spacing="3",
                 ),
                 on_submit=KeywordsState.add_keyword,
