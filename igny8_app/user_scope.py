@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from sqlmodel import Session
 
+from igny8_app.api.common import session_token_from_cookie_header
 from igny8_app.db import is_transient_db_error, read_session, write_session
 from igny8_app.domain.roles import Permission
 from igny8_app.models import User
@@ -63,6 +64,13 @@ def api_token_scope(token: str | None, *, write: bool):  # noqa: ANN201 - a cont
     """As ``user_scope``, for a bearer API token (its ``last_used_at`` is stamped the same way)."""
     return _scope(token, write, accounts.resolve_api_token, accounts.authenticate_api_token,
                   accounts.touch_api_token)
+
+
+def cookie_user_id(cookie_header: str | None) -> int:
+    """The signed-in user's id behind a request's Cookie header (a read); raises Unauthenticated.
+    For the cookie-authenticated file and media routes."""
+    with user_scope(session_token_from_cookie_header(cookie_header), write=False) as (_s, user):
+        return user.id
 
 
 def check_site_access(*, token: str | None, site_id: int, permission: Permission, touch: bool = True) -> None:

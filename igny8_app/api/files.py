@@ -14,21 +14,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from igny8_app.api.common import session_token_from_cookie_header
 from igny8_app.db import read_session
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Invoice, User
 from igny8_app.services.accounts import access as accounts
-from igny8_app.user_scope import user_scope
+from igny8_app.user_scope import cookie_user_id
 from igny8_app.services.billing import invoices
 from igny8_app.services.billing import usage
 from igny8_app.services.billing.invoice_pdf import render_invoice_pdf
 
 
 def _user_id(request: Request) -> int:
-    with user_scope(session_token_from_cookie_header(request.headers.get("cookie")), write=False) as (_s, user):
-        return user.id
+    return cookie_user_id(request.headers.get("cookie"))
 
 
 def can_see_account(s, user: User, account_id: int) -> None:  # noqa: ANN001

@@ -22,21 +22,20 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from igny8_app.api.common import error_response, session_token_from_cookie_header
+from igny8_app.api.common import error_response
 from igny8_app.db import read_session
 from igny8_app.domain.errors import DomainError, NotFound
 from igny8_app.domain.roles import Permission
 from igny8_app.models import Content, Image, User
 from igny8_app.services.accounts import access as accounts
-from igny8_app.user_scope import user_scope
+from igny8_app.user_scope import cookie_user_id
 from igny8_app.services.content import articles as content_svc
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def _user_id(request: Request) -> int:
-    with user_scope(session_token_from_cookie_header(request.headers.get("cookie")), write=False) as (_s, user):
-        return user.id
+    return cookie_user_id(request.headers.get("cookie"))
 
 
 def _can_read_site(s, user_id: int, site_id: int, what: str) -> None:  # noqa: ANN001
