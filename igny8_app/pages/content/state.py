@@ -13,6 +13,7 @@ from igny8_app.domain import content_workflow
 from igny8_app.domain.enums import ContentStatus
 from igny8_app.domain.errors import DomainError, NotFound, Unauthenticated, ValidationError
 from igny8_app.domain.roles import Permission
+from igny8_app.services.accounts import access as accounts
 from igny8_app.services.accounts import sites
 from igny8_app.services.content import articles as content_svc
 from igny8_app.state import PAGE_LOADERS, SessionState
@@ -141,8 +142,11 @@ class ContentState(SessionState):
                 site_id = content_svc.site_of(session=ctx.session, content_id=content_id)
                 if site_id is None:
                     raise NotFound("Article not found.")
+                # every time, also for the active site: that value is the state's, kept from an earlier load
+                accounts.authorize_site(session=ctx.session, user=ctx.user, site_id=site_id,
+                                        permission=Permission.READ)  # NotFound for a site they may not read
                 if site_id != self.active_site_id:
-                    sites.set_active_site(session=ctx.session, user=ctx.user, site_id=site_id)  # READ, or NotFound
+                    sites.set_active_site(session=ctx.session, user=ctx.user, site_id=site_id)
                     self._fill(ctx.session, ctx.user)
                 self._show(content_svc.get_article(session=ctx.session, site_id=site_id, content_id=content_id))
         except Unauthenticated as exc:
