@@ -48,20 +48,20 @@ def plain_loop(site_id: int, account_id: int) -> int:
     from igny8_app.ai.instant import InstantProvider
     from igny8_app.db import write_session
     from igny8_app.services.billing import ledger as billing
+    from igny8_app.pipeline import stages as registry
     from igny8_app.services.automation import stage_items as stage_io
 
     provider = InstantProvider()
     cfg = {"in_article_images": 0}
     items = 0
-    for stage in range(1, 7):
+    for stage in registry.numbers():
         while True:
             with write_session() as s:
                 item = stage_io.next_item(s, stage, site_id, limit=20, config=cfg)
                 if item is None:
                     break
                 result = stage_io.compute(provider, item)
-                if stage == 6:
-                    stage_io.save_media(item, result, site_id)
+                stage_io.after_compute(item, result, site_id)  # stage 6 writes its image file here
                 applied = stage_io.apply(s, item, result, run_id="plain", site_id=site_id)
                 if applied.operation and applied.usage is not None:
                     billing.charge(session=s, account_id=account_id, operation_type=applied.operation,

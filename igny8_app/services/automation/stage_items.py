@@ -19,10 +19,9 @@ from igny8_app.ai.base import AIProvider, ProviderResult
 from igny8_app.pipeline import stages as registry
 from igny8_app.pipeline.stages.base import (Applied, ApplyContext, RunConfig, StaleItem, WorkItem,
                                             mark_failed as _mark_failed)
-from igny8_app.pipeline.stages.s6_images import media_path, save_media
 
 __all__ = ["AI_CALL_LOG_ENV", "Applied", "StaleItem", "WorkItem", "after_compute", "apply", "compute",
-           "count_eligible", "mark_failed", "media_path", "next_item", "save_media"]
+           "count_eligible", "mark_failed", "next_item"]
 
 
 def _config(config: RunConfig | dict[str, Any] | None) -> RunConfig:
