@@ -217,3 +217,28 @@ def dialog_actions(submit: rx.Component) -> rx.Component:
     """The footer of a form dialog: Cancel (closes it, never submits) and the form's submit button."""
     return rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                      submit, justify="end", spacing="3", width="100%")
+
+
+def signed_out_card(icon: str, title: str, subtitle: str, *children: rx.Component,
+                    width: str = "420px") -> rx.Component:
+    """The card of the signed-out pages (sign in, forgot/reset password, accept an invitation):
+    the app's mark with the page's title over a soft background."""
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.center(rx.icon(icon, size=20, color="white"), width="40px", height="40px",
+                              border_radius="10px", background="linear-gradient(135deg, #4f46e5, #06b6d4)"),
+                    rx.vstack(rx.heading(title, size="5"), rx.text(subtitle, size="2", color_scheme="gray"),
+                              spacing="0"),
+                    spacing="3", align="center",
+                ),
+                *children,
+                spacing="4", width="100%",
+            ),
+            size="4", width=width,
+        ),
+        height="100vh",
+        background="radial-gradient(circle at 20% 20%, #e0e7ff, transparent 40%), "
+                   "radial-gradient(circle at 80% 80%, #cffafe, transparent 40%), var(--gray-2)",
+    )

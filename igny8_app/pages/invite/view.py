@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from igny8_app.components.layout import signed_out_card
 from igny8_app.pages.invite.state import InviteState
 
 
@@ -16,65 +17,51 @@ def _field(label: str, **props) -> rx.Component:
 
 
 def invite_page() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.center(rx.icon("user-plus", size=20, color="white"), width="40px", height="40px",
-                              border_radius="10px", background="linear-gradient(135deg, #4f46e5, #06b6d4)"),
-                    rx.vstack(rx.heading("Join a team on IGNY8", size="5"),
-                              rx.text("Accept your invitation", size="2", color_scheme="gray"), spacing="0"),
-                    spacing="3", align="center",
-                ),
-                rx.cond(
-                    ~S.loaded,
-                    rx.center(rx.spinner(size="3"), padding="24px", width="100%"),
-                    rx.cond(
-                        S.inv_error != "",
-                        rx.vstack(rx.callout(S.inv_error, icon="triangle-alert", color_scheme="red", width="100%",
-                                             id="invite-page-error"),
-                                  rx.link("Go to sign in", href="/login"), spacing="3", width="100%"),
-                        rx.vstack(
-                            rx.text("You are invited to ", rx.text.strong(S.inv_account), " as ",
-                                    rx.text.strong(S.inv_role, id="invite-page-role"), ".", size="3"),
-                            rx.text("Email: ", rx.code(S.inv_email, id="invite-page-email"), size="2"),
-                            rx.cond(S.form_error != "", rx.callout(S.form_error, icon="triangle-alert",
-                                                                   color_scheme="red", width="100%",
-                                                                   id="invite-form-error")),
-                            rx.form(
-                                rx.cond(
-                                    S.inv_existing,
-                                    rx.vstack(
-                                        rx.text("This email already has an IGNY8 login: confirm its password to "
-                                                "join.", size="2", color_scheme="gray"),
-                                        _field("Password", name="password", type="password", required=True,
-                                               id="accept-password", auto_complete="current-password"),
-                                        spacing="3", width="100%",
-                                    ),
-                                    rx.vstack(
-                                        _field("Your name", name="full_name", id="accept-name",
-                                               auto_complete="name"),
-                                        _field("Choose a password (8+ characters)", name="password",
-                                               type="password", required=True, id="accept-password",
-                                               auto_complete="new-password"),
-                                        _field("Repeat the password", name="password2", type="password",
-                                               required=True, id="accept-password2", auto_complete="new-password"),
-                                        spacing="3", width="100%",
-                                    ),
-                                ),
-                                rx.button("Accept and join", type="submit", size="3", width="100%",
-                                          id="accept-submit", margin_top="12px"),
-                                on_submit=S.accept, reset_on_submit=False, width="100%",
+    return signed_out_card(
+        "user-plus", "Join a team on IGNY8", "Accept your invitation",
+        rx.cond(
+            ~S.loaded,
+            rx.center(rx.spinner(size="3"), padding="24px", width="100%"),
+            rx.cond(
+                S.inv_error != "",
+                rx.vstack(rx.callout(S.inv_error, icon="triangle-alert", color_scheme="red", width="100%",
+                                     id="invite-page-error"),
+                          rx.link("Go to sign in", href="/login"), spacing="3", width="100%"),
+                rx.vstack(
+                    rx.text("You are invited to ", rx.text.strong(S.inv_account), " as ",
+                            rx.text.strong(S.inv_role, id="invite-page-role"), ".", size="3"),
+                    rx.text("Email: ", rx.code(S.inv_email, id="invite-page-email"), size="2"),
+                    rx.cond(S.form_error != "", rx.callout(S.form_error, icon="triangle-alert",
+                                                           color_scheme="red", width="100%",
+                                                           id="invite-form-error")),
+                    rx.form(
+                        rx.cond(
+                            S.inv_existing,
+                            rx.vstack(
+                                rx.text("This email already has an IGNY8 login: confirm its password to "
+                                        "join.", size="2", color_scheme="gray"),
+                                _field("Password", name="password", type="password", required=True,
+                                       id="accept-password", auto_complete="current-password"),
+                                spacing="3", width="100%",
                             ),
-                            spacing="3", width="100%",
+                            rx.vstack(
+                                _field("Your name", name="full_name", id="accept-name",
+                                       auto_complete="name"),
+                                _field("Choose a password (8+ characters)", name="password",
+                                       type="password", required=True, id="accept-password",
+                                       auto_complete="new-password"),
+                                _field("Repeat the password", name="password2", type="password",
+                                       required=True, id="accept-password2", auto_complete="new-password"),
+                                spacing="3", width="100%",
+                            ),
                         ),
+                        rx.button("Accept and join", type="submit", size="3", width="100%",
+                                  id="accept-submit", margin_top="12px"),
+                        on_submit=S.accept, reset_on_submit=False, width="100%",
                     ),
+                    spacing="3", width="100%",
                 ),
-                spacing="4", width="100%",
             ),
-            size="4", width="440px",
         ),
-        height="100vh",
-        background="radial-gradient(circle at 20% 20%, #e0e7ff, transparent 40%), "
-                   "radial-gradient(circle at 80% 80%, #cffafe, transparent 40%), var(--gray-2)",
+        width="440px",
     )

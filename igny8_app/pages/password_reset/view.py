@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from igny8_app.components.layout import signed_out_card
 from igny8_app.pages.password_reset.state import ResetState, SENT
 
 
@@ -11,26 +12,8 @@ R = ResetState
 
 
 def _shell(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.center(rx.icon("key-round", size=20, color="white"), width="40px", height="40px",
-                              border_radius="10px", background="linear-gradient(135deg, #4f46e5, #06b6d4)"),
-                    rx.vstack(rx.heading(title, size="5"), rx.text(subtitle, size="2", color_scheme="gray"),
-                              spacing="0"),
-                    spacing="3", align="center",
-                ),
-                *children,
-                rx.link("Back to sign in", href="/login", size="2"),
-                spacing="4", width="100%",
-            ),
-            size="4", width="420px",
-        ),
-        height="100vh",
-        background="radial-gradient(circle at 20% 20%, #e0e7ff, transparent 40%), "
-                   "radial-gradient(circle at 80% 80%, #cffafe, transparent 40%), var(--gray-2)",
-    )
+    return signed_out_card("key-round", title, subtitle, *children,
+                           rx.link("Back to sign in", href="/login", size="2"))
 
 
 def forgot_page() -> rx.Component:
