@@ -70,6 +70,9 @@ def build_victim(app: Any, sink: Any, *, names: dict, emails: dict, passwords: d
     for k in ("site", "site2"):
         cli("import-keywords", str(csv), "--site", str(sites[k]))
     run_id = json.loads(cli("run", "start", "--site", str(sites["site"]), "--json"))["run_id"]
+    # a long wait between stages keeps run2 going until the pause lands: on a loaded machine its six
+    # keywords were all done before 'run pause' arrived, and the set-up failed
+    cli("config", "set", "--site", str(sites["site2"]), "between_stage_delay=600")
     run2 = json.loads(cli("run", "start", "--site", str(sites["site2"]), "--json"))["run_id"]
     cli("run", "pause", run2)  # a paused run holds site2's lock: the superuser's release_lock target
     queue = Queue("igny8", connection=redis.Redis.from_url(app.env["REDIS_URL"]))
