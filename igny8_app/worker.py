@@ -112,7 +112,13 @@ def _work_through_outages(*, burst: bool, name: str | None) -> bool:
             worker = Igny8Worker([get_queue()], connection=get_redis(), name=worker_name)
             # with_scheduler: RQ's scheduler (a child process, one per queue across all hosts under
             # RQ's lock) moves delayed retries (enqueue_email) back onto the queue
-            return worker.work(burst=burst, with_scheduler=True)
+            worked = worker.work(burst=burst, with_scheduler=True)
+            if burst or Igny8Worker.stop_signalled:
+                return worked
+            # RQ's loop also ends by swallowing an error ("found an unhandled exception, quitting"),
+            # e.g. Redis lost while it recorded a dead work horse and back for its teardown: the
+            # worker is not done, it starts again once Redis answers.
+            log.warning("the RQ work loop quit on an error (logged above); registering the worker again")
         except (RedisConnectionError, RedisTimeoutError) as exc:
             if burst or Igny8Worker.stop_signalled:
                 raise SystemExit(0) if Igny8Worker.stop_signalled else exc

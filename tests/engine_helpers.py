@@ -190,7 +190,8 @@ def _kill(pid: int) -> None:
         pass
 
 
-def start_workers(n: int, *, log_dir: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Workers:
+def start_workers(n: int, *, log_dir: Path, env: dict[str, str] | None = None, timeout: float = 120,
+                  module: str = "igny8_app.cli") -> Workers:
     """Start ``n`` ``igny8 worker`` processes against this test's database and Redis; wait until
     each has registered with RQ (so it is dequeuing)."""
     from rq import Worker
@@ -205,7 +206,7 @@ def start_workers(n: int, *, log_dir: Path, env: dict[str, str] | None = None, t
     log_dir.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:6]
     names = [f"test-{tag}-{i}" for i in range(n)]
-    procs = [subprocess.Popen([sys.executable, "-m", "igny8_app.cli", "worker", "--name", name], cwd=REPO,
+    procs = [subprocess.Popen([sys.executable, "-m", module, "worker", "--name", name], cwd=REPO,
                               env=full_env, stdout=open(log_dir / f"{name}.log", "w"),  # noqa: SIM115
                               stderr=subprocess.STDOUT, start_new_session=True)
              for name in names]

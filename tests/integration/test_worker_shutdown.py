@@ -33,6 +33,12 @@ class RedisProcess:
         self.proc.kill()
         self.proc.wait(5)
 
+    def start_again(self, workdir) -> None:  # noqa: ANN001
+        """A new redis-server on the same port (what a restart looks like to the workers)."""
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(workdir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def close(self) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGCONT)
@@ -172,3 +178,45 @@ def test_a_sigkilled_workers_scheduler_dies_with_it_and_steals_no_job(own_redis,
         wait_until(marker.exists, timeout=15, what="a live worker to run the job queued after the kill")
     finally:
         second.stop()
+
+
+def test_a_horse_killed_during_a_redis_outage_does_not_end_its_worker(own_redis, worker, tmp_path) -> None:
+    """RQ's work loop swallows the Redis error it meets while recording the dead horse ("found an
+    unhandled exception, quitting") and returns; the worker process used to exit with 0 then (the
+    chaos test's SIGKILLs during a Redis restart hit it now and then). It waits for Redis instead
+    and works the next job."""
+    from tests.worker_jobs import sleep_then_touch
+
+    _start_slow_job(tmp_path, 30)
+    horse = int((tmp_path / "job-done.started").read_text())
+    own_redis.kill()
+    os.kill(horse, signal.SIGKILL)
+    time.sleep(2.0)  # it has seen the horse die and failed to record it
+    assert worker.procs[0].poll() is None, f"the worker exited ({worker.procs[0].returncode}):\n{worker.log_tail()}"
+    own_redis.start_again(tmp_path)
+    reset_redis()
+    wait_until(_pings, timeout=10, what="redis-server to come back")
+    marker = tmp_path / "after-restart"
+    get_queue().enqueue(sleep_then_touch, str(marker), 0.1, job_timeout=60)
+    wait_until(marker.exists, timeout=40, what="the worker to take a job after Redis came back")
+    assert worker.procs[0].poll() is None
+
+
+def test_a_redis_error_rq_swallows_does_not_end_the_worker(own_redis, tmp_path) -> None:
+    """RQ's work loop catches any error ("found an unhandled exception, quitting") and returns
+    normally. A Redis error while the worker records a dead work horse, with Redis back before
+    the teardown, ended the process with status 0 (seen in the chaos test: a SIGKILLed horse during
+    a Redis restart left one worker fewer). The worker registers again and works the next job."""
+    from tests.worker_jobs import sleep_then_touch
+
+    w = start_workers(1, log_dir=tmp_path / "workers", module="tests.flaky_worker")
+    try:
+        first, second = tmp_path / "first", tmp_path / "second"
+        get_queue().enqueue(sleep_then_touch, str(first), 0.1, job_timeout=60)  # meets the swallowed error
+        get_queue().enqueue(sleep_then_touch, str(second), 0.1, job_timeout=60)
+        wait_until(lambda: second.exists() or w.procs[0].poll() is not None, timeout=40,
+                   what="the second job to run, or the worker to exit")
+        assert w.procs[0].poll() is None, f"the worker exited ({w.procs[0].returncode}):\n{w.log_tail()}"
+        assert second.exists() and not first.exists()
+    finally:
+        w.stop()
